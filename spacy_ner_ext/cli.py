@@ -1,0 +1,177 @@
+"""`python -m spacy_ner_ext`: convert corpora, evaluate pipelines, benchmark them."""
+import json
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import spacy
+import srsly
+import typer
+from spacy.tokens import DocBin
+from spacy.training import Example
+from tqdm import tqdm
+from wasabi import msg
+
+from .corpus import FORMATS, read_docs, train_dev_split, write_conll, write_gliner_json, write_jsonl
+from .corpus.readers import docs_to_examples
+
+app = typer.Typer(add_completion=False, help=__doc__, no_args_is_help=True)
+
+WRITERS = {".spacy": None, ".jsonl": write_jsonl, ".json": write_gliner_json, ".conll": write_conll, ".tsv": write_conll}
+
+
+def _options(format: str, scheme, tag_column, token_prefix, n_sents, separator, annotation_format, on_overlap,
+             fuzzy_threshold, limit) -> dict:
+    if format == "conll":
+        return dict(scheme=scheme, tag_column=tag_column, token_prefix=token_prefix, n_sents=n_sents,
+                    separator=separator, limit=limit)
+    if format == "jsonl":
+        return dict(annotation_format=annotation_format, on_overlap=on_overlap, limit=limit)
+    if format == "gliner":
+        return dict(on_overlap=on_overlap, limit=limit)
+    return dict(fuzzy_threshold=fuzzy_threshold, on_overlap=on_overlap, limit=limit)
+
+
+def _write(docs, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix not in WRITERS:
+        raise typer.BadParameter(f"{path}: output must end in one of {', '.join(WRITERS)}")
+    writer = WRITERS[path.suffix]
+    if writer is None:
+        DocBin(docs=docs, store_user_data=True).to_disk(path)
+    else:
+        writer(docs, path)
+    msg.good(f"Wrote {len(docs)} docs, {sum(len(d.ents) for d in docs)} entities to {path}")
+
+
+@app.command()
+def convert(
+    input_path: Path = typer.Argument(..., exists=True, dir_okay=False, help="Corpus file"),
+    output_path: Path = typer.Argument(..., help="Output: .spacy, .jsonl, .json (GLiNER) or .conll"),
+    format: str = typer.Option("conll", help=f"Input format: {', '.join(FORMATS)}"),
+    lang: str = typer.Option("en", help="Language of the tokenizer for text formats"),
+    scheme: str = typer.Option("iob2", help="conll: iob1, iob2, bioes or biluo"),
+    tag_column: int = typer.Option(-1, help="conll: column of the tag (-1 last, 0 first)"),
+    token_prefix: str = typer.Option("", help="conll: prefix to strip from each token (WikiANN: 'en:')"),
+    n_sents: int = typer.Option(1, help="conll: sentences per Doc"),
+    separator: Optional[str] = typer.Option(None, help="conll: column separator (default: any whitespace)"),
+    annotation_format: str = typer.Option("tokens", help="jsonl: read 'tokens' + token_spans or 'text' + char_spans"),
+    on_overlap: str = typer.Option("error", help="error, or keep_longest in doc.ents (all kept in doc.spans['sc'])"),
+    fuzzy_threshold: float = typer.Option(90.0, help="raw: rapidfuzz score (0-100) for mentions not found exactly"),
+    limit: int = typer.Option(0, help="Read at most this many sentences/examples (0: all)"),
+    dev_output: Optional[Path] = typer.Option(None, help="Also write a dev split here"),
+    dev_ratio: float = typer.Option(0.1, help="Share of examples for --dev-output"),
+    seed: int = typer.Option(0, help="Seed of the dev split"),
+):
+    """Convert a corpus file to .spacy (or JSONL, GLiNER JSON, CoNLL)."""
+    nlp = spacy.blank(lang)
+    options = _options(format, scheme, tag_column, token_prefix, n_sents, separator, annotation_format,
+                       on_overlap if format != "raw" or on_overlap != "error" else "keep_longest",
+                       fuzzy_threshold, limit)
+    docs = read_docs(input_path, nlp, format, **options)
+    if dev_output:
+        docs, dev = train_dev_split(docs, dev_ratio, seed)
+        _write(dev, dev_output)
+    _write(docs, output_path)
+
+
+def load_examples(nlp, data: Path, format: str, options: dict) -> List[Example]:
+    if data.suffix == ".spacy":
+        docs = list(DocBin().from_disk(data).get_docs(nlp.vocab))
+    else:
+        docs = read_docs(data, spacy.blank(nlp.lang), format, **options)
+    return list(docs_to_examples(nlp, docs))
+
+
+def evaluate_pipeline(nlp, examples: List[Example], batch_size: int = 64) -> dict:
+    """Predict every example in batches and score the entities; also times the prediction."""
+    from .evaluation import score_entities
+
+    docs = [eg.predicted for eg in examples]
+    started = time.perf_counter()
+    predicted = list(tqdm(nlp.pipe(docs, batch_size=batch_size), total=len(docs), desc="predict", unit="doc",
+                          disable=None))
+    seconds = time.perf_counter() - started
+    scored = [Example(pred, eg.reference) for pred, eg in zip(predicted, examples)]
+    result = score_entities(scored).to_dict()
+    n_words = sum(len(d) for d in docs)
+    result["speed"] = {"words": n_words, "seconds": round(seconds, 3),
+                       "words_per_second": round(n_words / seconds, 1) if seconds else None}
+    return result, scored
+
+
+def print_table(result: dict, title: str) -> None:
+    rows = [(label, s["gold"], s["predicted"], s["correct"], f"{100 * s['precision']:.2f}",
+             f"{100 * s['recall']:.2f}", f"{100 * s['f1']:.2f}") for label, s in result["per_type"].items()]
+    m = result["test_metrics"]
+    rows.append(("micro", m["gold"], m["predicted"], m["correct"], f"{100 * m['precision']:.2f}",
+                 f"{100 * m['recall']:.2f}", f"{100 * m['f1']:.2f}"))
+    rows.append(("macro", "", "", "", f"{100 * m['macro_precision']:.2f}", f"{100 * m['macro_recall']:.2f}",
+                 f"{100 * m['macro_f1']:.2f}"))
+    msg.table(rows, header=("type", "gold", "pred", "correct", "P", "R", "F1"), divider=True, title=title,
+              aligns=("l", "r", "r", "r", "r", "r", "r"))
+
+
+@app.command()
+def evaluate(
+    model: str = typer.Argument(..., help="Pipeline name or folder"),
+    data: Path = typer.Argument(..., exists=True, dir_okay=False, help="Gold data: .spacy, or a corpus file with --format"),
+    output: Path = typer.Option(Path("test_results.json"), help="Where to write the scores (JSON)"),
+    displacy_page: Optional[Path] = typer.Option(None, help="Write an HTML page of sample predictions here"),
+    displacy_limit: int = typer.Option(50, help="Examples on the HTML page"),
+    format: str = typer.Option("conll", help="Format of DATA when it is not .spacy"),
+    batch_size: int = typer.Option(64, help="nlp.pipe batch size"),
+    gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
+):
+    """Entity-level precision, recall and F1 (micro, macro, per type) of a pipeline on gold data."""
+    if gpu_id >= 0:
+        spacy.require_gpu(gpu_id)
+    nlp = spacy.load(model)
+    examples = load_examples(nlp, data, format, {})
+    result, scored = evaluate_pipeline(nlp, examples, batch_size)
+    result["config"] = {"model": str(model), "data": str(data), "pipeline": nlp.pipe_names,
+                        "docs": len(examples), "batch_size": batch_size, "gpu_id": gpu_id}
+    print_table(result, f"{model} on {data}")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    srsly.write_json(output, result)
+    msg.good(f"Scores written to {output}")
+    if displacy_page:
+        from .evaluation.display import write_page
+
+        write_page(scored, displacy_page, displacy_limit)
+        msg.good(f"Sample predictions written to {displacy_page}")
+
+
+@app.command()
+def benchmark(
+    models: List[str] = typer.Argument(..., help="Pipelines to measure side by side"),
+    data: Path = typer.Option(..., exists=True, dir_okay=False, help="Text to run (.spacy)"),
+    output: Path = typer.Option(Path("results/benchmark.json"), help="JSON results"),
+    batch_size: int = typer.Option(64, help="nlp.pipe batch size"),
+    max_words: int = typer.Option(0, help="Use at most this many words (0: all)"),
+    config: List[Path] = typer.Option([], help="Also time training with these configs"),
+    train_steps: int = typer.Option(20, help="Training steps to time per config"),
+    gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
+    threads: int = typer.Option(0, help="torch threads (0: torch's default)"),
+):
+    """Inference words/s and peak memory of pipelines (and training words/s of configs), each
+    measured in its own process, written side by side to one JSON file."""
+    from .benchmark import inference_worker, machine_info, run_isolated, training_worker
+
+    results = {"machine": machine_info(), "inference": [], "training": []}
+    for model in tqdm(models, desc="inference", unit="pipeline"):
+        results["inference"].append(run_isolated(inference_worker, model, str(data), batch_size, max_words, gpu_id, threads))
+    for cfg in tqdm(config, desc="training", unit="config"):
+        results["training"].append(run_isolated(training_worker, str(cfg), train_steps, {}, gpu_id, threads))
+    rows = [(r["model"], r["words"], r["words_per_second"], r["peak_rss_mb"]) for r in results["inference"]]
+    msg.table(rows, header=("pipeline", "words", "words/s", "peak MB"), divider=True, title="Inference")
+    if results["training"]:
+        rows = [(r["config"], r["steps"], r["words_per_second"], r["peak_rss_mb"]) for r in results["training"]]
+        msg.table(rows, header=("config", "steps", "words/s", "peak MB"), divider=True, title="Training")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    srsly.write_json(output, results)
+    msg.good(f"Results written to {output}")
+
+
+if __name__ == "__main__":
+    app()

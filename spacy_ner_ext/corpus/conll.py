@@ -1,0 +1,130 @@
+"""CoNLL-style column files: one token per line, blank lines between sentences."""
+from pathlib import Path
+from typing import Iterator, List, Optional, Union
+
+from spacy.tokens import Doc, Span
+from spacy.vocab import Vocab
+
+from .errors import CorpusFormatError, RepairLog
+from .io import read_text
+from .tags import spans_to_iob2, tags_to_spans
+
+DOCSTART = "-DOCSTART-"
+
+
+class Sentence:
+    __slots__ = ("words", "tags", "lines")
+
+    def __init__(self):
+        self.words: List[str] = []
+        self.tags: List[str] = []
+        self.lines: List[int] = []
+
+
+def read_conll_sentences(
+    path: Union[str, Path],
+    tag_column: int = -1,
+    token_column: Optional[int] = None,
+    token_prefix: str = "",
+    separator: Optional[str] = None,
+) -> Iterator[List[Sentence]]:
+    """Yield documents (split at -DOCSTART- lines) as lists of sentences."""
+    if token_column is None:
+        token_column = -1 if tag_column == 0 else 0
+    text = read_text(path)
+    document: List[Sentence] = []
+    sentence = Sentence()
+    needed = max(tag_column if tag_column >= 0 else -tag_column - 1,
+                 token_column if token_column >= 0 else -token_column - 1) + 1
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            if sentence.words:
+                document.append(sentence)
+                sentence = Sentence()
+            continue
+        fields = line.split(separator)
+        if fields[0] == DOCSTART or fields[-1] == DOCSTART:
+            if sentence.words:
+                document.append(sentence)
+                sentence = Sentence()
+            if document:
+                yield document
+            document = []
+            continue
+        if len(fields) < max(needed, 2):
+            raise CorpusFormatError(
+                path, lineno,
+                f"expected at least {max(needed, 2)} columns (token and tag), found {len(fields)}: {raw!r}",
+            )
+        word = fields[token_column]
+        if token_prefix and word.startswith(token_prefix):
+            word = word[len(token_prefix):]
+        if not word:
+            raise CorpusFormatError(path, lineno, f"empty token after removing the prefix {token_prefix!r}")
+        sentence.words.append(word)
+        sentence.tags.append(fields[tag_column])
+        sentence.lines.append(lineno)
+    if sentence.words:
+        document.append(sentence)
+    if document:
+        yield document
+
+
+def read_conll(
+    path: Union[str, Path],
+    vocab: Optional[Vocab] = None,
+    scheme: str = "iob2",
+    tag_column: int = -1,
+    token_column: Optional[int] = None,
+    token_prefix: str = "",
+    n_sents: int = 1,
+    separator: Optional[str] = None,
+    limit: int = 0,
+) -> List[Doc]:
+    """Docs with `doc.ents` and sentence starts; `n_sents` sentences per Doc, never across
+    a -DOCSTART- boundary. `limit` caps the number of sentences read (0: all)."""
+    if n_sents < 1:
+        raise ValueError(f"n_sents must be at least 1, not {n_sents}")
+    vocab = vocab if vocab is not None else Vocab()
+    repairs = RepairLog(path)
+    docs: List[Doc] = []
+    n_read = 0
+    for document in read_conll_sentences(path, tag_column, token_column, token_prefix, separator):
+        if limit:
+            document = document[: limit - n_read]
+        for i in range(0, len(document), n_sents):
+            docs.append(_make_doc(vocab, document[i : i + n_sents], scheme, str(path), repairs))
+        n_read += len(document)
+        if limit and n_read >= limit:
+            break
+    if not docs:
+        raise CorpusFormatError(path, None, "no sentences found")
+    repairs.warn()
+    return docs
+
+
+def _make_doc(vocab: Vocab, sentences: List[Sentence], scheme: str, source: str, repairs: RepairLog) -> Doc:
+    words, sent_starts, ents = [], [], []
+    for sentence in sentences:
+        offset = len(words)
+        spans = tags_to_spans(sentence.tags, scheme, source, sentence.lines, repairs)
+        ents.extend((offset + s, offset + e, label) for s, e, label in spans)
+        words.extend(sentence.words)
+        sent_starts.extend([True] + [False] * (len(sentence.words) - 1))
+    # Column files do not say where the spaces were: spaCy then trains on these tokens as given.
+    doc = Doc(vocab, words=words, sent_starts=sent_starts)
+    doc.ents = [Span(doc, s, e, label=label) for s, e, label in ents]
+    return doc
+
+
+def write_conll(docs, path: Union[str, Path]) -> None:
+    """Two columns, TOKEN TAB IOB2-TAG, sentences separated by blank lines."""
+    with Path(path).open("w", encoding="utf8") as f:
+        for doc in docs:
+            tags = spans_to_iob2(len(doc), [(e.start, e.end, e.label_) for e in doc.ents])
+            sents = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
+            for sent in sents:
+                for token in sent:
+                    f.write(f"{token.text}\t{tags[token.i]}\n")
+                f.write("\n")

@@ -1,0 +1,85 @@
+"""JSONL: one example a line, `{"id", "tokens", "text", "token_spans", "char_spans"}`.
+
+Spans are `{start, end, label}` with exclusive ends. `annotation_format="tokens"` reads
+`tokens` + `token_spans`; `"text"` tokenizes `text` with the pipeline's tokenizer and reads
+`char_spans`.
+"""
+import json
+from pathlib import Path
+from typing import Iterable, Iterator, List, Optional, Tuple, Union
+
+import srsly
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from .errors import CorpusFormatError, RepairLog
+from .io import read_text
+from .spans import SPANS_KEY, make_spans, set_entities
+
+FORMATS = ("tokens", "text")
+
+
+def iter_jsonl(path: Union[str, Path]) -> Iterator[Tuple[int, dict]]:
+    """(line number, object) for each non-blank line."""
+    for lineno, line in enumerate(read_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise CorpusFormatError(path, lineno, f"invalid JSON: {err.msg} at column {err.colno}") from None
+        if not isinstance(obj, dict):
+            raise CorpusFormatError(path, lineno, f"expected a JSON object, found {type(obj).__name__}")
+        yield lineno, obj
+
+
+def read_jsonl(
+    path: Union[str, Path],
+    nlp: Language,
+    annotation_format: str = "tokens",
+    on_overlap: str = "error",
+    alignment_mode: str = "strict",
+    limit: int = 0,
+) -> List[Doc]:
+    if annotation_format not in FORMATS:
+        raise ValueError(f"annotation_format must be one of {FORMATS}, not {annotation_format!r}")
+    repairs = RepairLog(path)
+    docs = []
+    for lineno, obj in iter_jsonl(path):
+        where = f"line {lineno}" + (f" (id {obj['id']!r})" if "id" in obj else "")
+        if annotation_format == "tokens":
+            tokens = obj.get("tokens")
+            if not isinstance(tokens, list) or not all(isinstance(t, str) and t for t in tokens):
+                raise CorpusFormatError(path, where, "'tokens' must be a list of non-empty strings")
+            doc = Doc(nlp.vocab, words=tokens)
+            spans = make_spans(doc, obj.get("token_spans", []), "tokens", str(path), where)
+        else:
+            text = obj.get("text")
+            if not isinstance(text, str):
+                raise CorpusFormatError(path, where, "'text' must be a string")
+            doc = nlp.make_doc(text)
+            spans = make_spans(doc, obj.get("char_spans", []), "characters", str(path), where, alignment_mode)
+        if "id" in obj:
+            doc.user_data["id"] = obj["id"]
+        docs.append(set_entities(doc, spans, str(path), where, on_overlap, repairs))
+        if limit and len(docs) >= limit:
+            break
+    if not docs:
+        raise CorpusFormatError(path, None, "no examples found")
+    repairs.warn()
+    return docs
+
+
+def doc_to_record(doc: Doc, default_id: Union[int, str]) -> dict:
+    spans = list(doc.spans[SPANS_KEY]) if SPANS_KEY in doc.spans else list(doc.ents)
+    return {
+        "id": doc.user_data.get("id", default_id),
+        "tokens": [t.text for t in doc],
+        "text": doc.text,
+        "token_spans": [{"start": s.start, "end": s.end, "label": s.label_} for s in spans],
+        "char_spans": [{"start": s.start_char, "end": s.end_char, "label": s.label_} for s in spans],
+    }
+
+
+def write_jsonl(docs: Iterable[Doc], path: Union[str, Path]) -> None:
+    srsly.write_jsonl(path, (doc_to_record(doc, i) for i, doc in enumerate(docs)))

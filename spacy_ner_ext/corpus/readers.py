@@ -1,0 +1,74 @@
+"""The corpus formats as spaCy corpus readers, usable in `[corpora.*]` of a config."""
+from pathlib import Path
+from typing import Callable, Iterator, List, Optional, Union
+
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.training import Example
+from spacy.util import registry
+
+from .conll import read_conll
+from .gliner_json import read_gliner_json
+from .jsonl import read_jsonl
+from .raw import read_raw_annotations
+
+FORMATS = ("conll", "jsonl", "gliner", "raw")
+
+
+def read_docs(path: Union[str, Path], nlp: Language, format: str, **options) -> List[Doc]:
+    """Read `path` in one of FORMATS; `options` go to that format's reader."""
+    if format == "conll":
+        return read_conll(path, nlp.vocab, **options)
+    if format == "jsonl":
+        return read_jsonl(path, nlp, **options)
+    if format == "gliner":
+        return read_gliner_json(path, nlp, **options)
+    if format == "raw":
+        return read_raw_annotations(path, nlp, **options)
+    raise ValueError(f"Unknown corpus format {format!r}: expected one of {', '.join(FORMATS)}")
+
+
+def docs_to_examples(nlp: Language, docs: List[Doc]) -> Iterator[Example]:
+    for reference in docs:
+        if len(reference) == 0:
+            continue
+        # Pre-tokenized corpora keep their tokens, as spaCy's own Corpus does for them.
+        if reference.has_unknown_spaces:
+            predicted = Doc(nlp.vocab, words=[t.text for t in reference])
+        else:
+            predicted = nlp.make_doc(reference.text)
+        yield Example(predicted, reference)
+
+
+def _reader(path, format, **options) -> Callable[[Language], Iterator[Example]]:
+    def read(nlp: Language) -> Iterator[Example]:
+        yield from docs_to_examples(nlp, read_docs(path, nlp, format, **options))
+
+    return read
+
+
+@registry.readers("spacy_ner_ext.ConllCorpus.v1")
+def conll_corpus_v1(
+    path: Path, scheme: str = "iob2", tag_column: int = -1, token_column: Optional[int] = None,
+    token_prefix: str = "", n_sents: int = 1, separator: Optional[str] = None, limit: int = 0,
+):
+    return _reader(path, "conll", scheme=scheme, tag_column=tag_column, token_column=token_column,
+                   token_prefix=token_prefix, n_sents=n_sents, separator=separator, limit=limit)
+
+
+@registry.readers("spacy_ner_ext.JsonlCorpus.v1")
+def jsonl_corpus_v1(path: Path, annotation_format: str = "tokens", on_overlap: str = "error",
+                    alignment_mode: str = "strict", limit: int = 0):
+    return _reader(path, "jsonl", annotation_format=annotation_format, on_overlap=on_overlap,
+                   alignment_mode=alignment_mode, limit=limit)
+
+
+@registry.readers("spacy_ner_ext.GlinerJsonCorpus.v1")
+def gliner_corpus_v1(path: Path, on_overlap: str = "error", alignment_mode: str = "strict", limit: int = 0):
+    return _reader(path, "gliner", on_overlap=on_overlap, alignment_mode=alignment_mode, limit=limit)
+
+
+@registry.readers("spacy_ner_ext.RawAnnotationCorpus.v1")
+def raw_corpus_v1(path: Path, fuzzy_threshold: float = 90.0, on_overlap: str = "keep_longest",
+                  strict: bool = False, limit: int = 0):
+    return _reader(path, "raw", fuzzy_threshold=fuzzy_threshold, on_overlap=on_overlap, strict=strict, limit=limit)

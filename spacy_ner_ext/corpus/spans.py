@@ -1,0 +1,90 @@
+"""Putting labelled offsets onto a Doc: token or character offsets, flat or nested."""
+from typing import Iterable, List, Optional, Sequence, Tuple
+
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from .errors import CorpusFormatError, RepairLog
+
+SPANS_KEY = "sc"
+OVERLAP_POLICIES = ("error", "keep_longest")
+
+
+def _field(item, name: str, source: str, where: str):
+    if not isinstance(item, dict) or name not in item:
+        raise CorpusFormatError(source, where, f"span {item!r} has no '{name}'")
+    return item[name]
+
+
+def make_spans(
+    doc: Doc,
+    items: Iterable[dict],
+    unit: str,
+    source: str,
+    where: str,
+    alignment_mode: str = "strict",
+) -> List[Span]:
+    """Spans from dicts `{start, end, label}` with exclusive ends, in tokens or characters."""
+    spans = []
+    limit = len(doc) if unit == "tokens" else len(doc.text)
+    for item in items:
+        start = _field(item, "start", source, where)
+        end = _field(item, "end", source, where)
+        label = _field(item, "label", source, where)
+        if not isinstance(start, int) or not isinstance(end, int) or not isinstance(label, str) or not label:
+            raise CorpusFormatError(source, where, f"span {item!r}: start and end must be integers and label a non-empty string")
+        if not 0 <= start < end <= limit:
+            raise CorpusFormatError(
+                source, where, f"span {item!r} is out of range: the example has {limit} {unit}"
+            )
+        if unit == "tokens":
+            span = Span(doc, start, end, label=label)
+        else:
+            span = doc.char_span(start, end, label=label, alignment_mode=alignment_mode)
+            if span is None:
+                raise CorpusFormatError(
+                    source, where,
+                    f"character span {item!r} ({doc.text[start:end]!r}) does not fall on token "
+                    "boundaries; fix the offsets or read with alignment_mode 'expand' or 'contract'",
+                )
+        spans.append(span)
+    return spans
+
+
+def set_entities(
+    doc: Doc,
+    spans: Sequence[Span],
+    source: str,
+    where: str,
+    on_overlap: str = "error",
+    repairs: Optional[RepairLog] = None,
+) -> Doc:
+    """All spans go to `doc.spans["sc"]`; `doc.ents` gets them when they do not overlap, or
+    the longest of each overlapping group with `on_overlap="keep_longest"`."""
+    if on_overlap not in OVERLAP_POLICIES:
+        raise ValueError(f"on_overlap must be one of {OVERLAP_POLICIES}, not {on_overlap!r}")
+    unique = sorted(set((s.start, s.end, s.label_) for s in spans))
+    spans = [Span(doc, s, e, label=label) for s, e, label in unique]
+    doc.spans[SPANS_KEY] = spans
+    flat = filter_spans(spans)
+    if len(flat) < len(spans):
+        if on_overlap == "error":
+            a, b = first_overlap(spans)
+            raise CorpusFormatError(
+                source, where,
+                f"overlapping entities {a.text!r} ({a.label_}, tokens {a.start}-{a.end}) and "
+                f"{b.text!r} ({b.label_}, tokens {b.start}-{b.end}) cannot both be in doc.ents; "
+                "read with on_overlap='keep_longest' to keep the longest",
+            )
+        if repairs is not None:
+            repairs.add("overlapping entities: kept the longest in doc.ents (all stay in doc.spans['sc'])", where)
+    doc.ents = flat
+    return doc
+
+
+def first_overlap(spans: Sequence[Span]) -> Tuple[Span, Span]:
+    ordered = sorted(spans, key=lambda s: (s.start, s.end))
+    for a, b in zip(ordered, ordered[1:]):
+        if b.start < a.end:
+            return a, b
+    raise ValueError("no overlap")

@@ -1,0 +1,3 @@
+from .metrics import EntityScores, score_entities
+
+__all__ = ["EntityScores", "score_entities"]
