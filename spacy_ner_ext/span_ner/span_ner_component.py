@@ -1,0 +1,319 @@
+"""span_ner: every span up to a maximum width scored against every entity type.
+
+A token encoder (the shared transformer, through a listener) and a type encoder (the
+description of each type embedded by sentence-transformers, projected by a learned layer)
+meet in a dot product scaled by a learned temperature. Start, end and span logits are
+trained with weighted binary cross-entropy; at prediction a span is kept when its start,
+end and span probabilities all pass the threshold, and in flat mode overlaps are resolved by
+keeping the highest-scoring span.
+"""
+import random
+import warnings
+from itertools import islice
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Optional, Tuple, Union
+
+import numpy
+import srsly
+from spacy import util
+from spacy.language import Language
+from spacy.pipeline import TrainablePipe
+from spacy.scorer import Scorer, get_ner_prf
+from spacy.tokens import Doc, Span, SpanGroup
+from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.util import registry
+from spacy.vocab import Vocab
+from thinc.api import Config, Model, Optimizer
+
+from .. import losses  # noqa: F401  (registers @losses)
+from ..backbone import DEFAULT_MODEL_NAME
+from ..type_vectors import TypeVectors, resolve_descriptions
+from .decoding import decode
+
+DEFAULT_SPAN_NER_MODEL = """
+[model]
+@architectures = "spacy_ner_ext.SpanNerModel.v1"
+max_span_length = 8
+hidden_width = 256
+dropout = 0.1
+temperature = 0.03
+
+[model.tok2vec]
+@architectures = "spacy-transformers.TransformerListener.v1"
+grad_factor = 1.0
+upstream = "*"
+
+[model.tok2vec.pooling]
+@layers = "reduce_mean.v1"
+"""
+DEFAULT_MODEL = Config().from_str(DEFAULT_SPAN_NER_MODEL)["model"]
+
+if not Span.has_extension("ner_score"):
+    Span.set_extension("ner_score", default=None)
+
+
+@Language.factory(
+    "span_ner",
+    assigns=["doc.ents", "doc.spans"],
+    default_config={
+        "model": DEFAULT_MODEL,
+        "threshold": 0.5,
+        "spans_key": None,
+        "description_encoder": DEFAULT_MODEL_NAME,
+        "negative_types": 0,
+        "loss": {"@losses": "spacy_ner_ext.span_bce.v1", "start_weight": 1.0, "end_weight": 1.0,
+                 "span_weight": 3.0, "pos_weight": 1.0},
+        "scorer": {"@scorers": "spacy_ner_ext.span_ner_scorer.v1"},
+    },
+    default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
+)
+def make_span_ner(
+    nlp: Language, name: str, model: Model, threshold: float, spans_key: Optional[str],
+    description_encoder: str, negative_types: int, loss: Callable, scorer: Optional[Callable],
+) -> "SpanNER":
+    """threshold: probability that start, end and span scores must all pass.
+    spans_key: None for flat entities in doc.ents; a key to write every (possibly nested)
+        span to doc.spans[key] instead.
+    description_encoder: sentence-transformers model (name or path) that embeds the type
+        descriptions; "default" is the packaged all-MiniLM-L6-v2.
+    negative_types: in training, encode only the types present in the batch plus this many
+        sampled others (0: all types), which keeps large label sets cheap.
+    """
+    return SpanNER(nlp.vocab, model, name, threshold=threshold, spans_key=spans_key,
+                   description_encoder=description_encoder, negative_types=negative_types,
+                   loss=loss, scorer=scorer)
+
+
+@registry.scorers("spacy_ner_ext.span_ner_scorer.v1")
+def make_span_ner_scorer():
+    return score_span_ner
+
+
+def score_span_ner(examples: Iterable[Example], spans_key: Optional[str] = None, **kwargs) -> Dict:
+    """ents_p/r/f and ents_per_type, on doc.ents (flat) or on doc.spans[spans_key] (nested)."""
+    if spans_key is None:
+        return get_ner_prf(examples)
+    scores = Scorer.score_spans(examples, attr=f"spans_{spans_key}",
+                                getter=lambda doc, attr: doc.spans.get(spans_key, []), allow_overlap=True)
+    prefix = f"spans_{spans_key}_"
+    return {"ents_" + k[len(prefix):]: v for k, v in scores.items()}
+
+
+class SpanNER(TrainablePipe):
+    def __init__(self, vocab: Vocab, model: Model, name: str = "span_ner", *, threshold: float = 0.5,
+                 spans_key: Optional[str] = None, description_encoder: str = DEFAULT_MODEL_NAME,
+                 negative_types: int = 0, loss: Optional[Callable] = None, scorer: Optional[Callable] = None):
+        self.vocab = vocab
+        self.model = model
+        self.name = name
+        self.loss = loss if loss is not None else registry.losses.get("spacy_ner_ext.span_bce.v1")()
+        self.scorer = scorer
+        self.types = TypeVectors(description_encoder)
+        self.cfg = {"threshold": threshold, "spans_key": spans_key, "description_encoder": description_encoder,
+                    "negative_types": negative_types}
+        self._rng = random.Random(0)
+
+    # -- labels and descriptions ---------------------------------------------------------
+    @property
+    def labels(self) -> Tuple[str, ...]:
+        return tuple(self.types.labels)
+
+    @property
+    def label_data(self) -> Dict[str, str]:
+        return dict(self.types.descriptions)
+
+    @property
+    def descriptions(self) -> Dict[str, str]:
+        return dict(self.types.descriptions)
+
+    @property
+    def threshold(self) -> float:
+        return self.cfg["threshold"]
+
+    @threshold.setter
+    def threshold(self, value: float) -> None:
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"threshold must be between 0 and 1, not {value}")
+        self.cfg["threshold"] = float(value)
+
+    def add_label(self, label: str, description: Optional[str] = None) -> int:
+        """Add a type, described by `description` (or by its name). A type added after
+        training is predicted from its description alone (zero-shot)."""
+        if not isinstance(label, str) or not label:
+            raise ValueError(f"A label must be a non-empty string, not {label!r}")
+        text = description or self.types.descriptions.get(label) or label
+        if self.types.descriptions.get(label) == text:
+            return 0
+        self.types.set({label: text})
+        return 1
+
+    def set_descriptions(self, descriptions: Dict[str, str]) -> None:
+        """Add types or change their descriptions; other types are kept."""
+        self.types.set(dict(descriptions))
+
+    def remove_label(self, label: str) -> None:
+        self.types.remove(label)
+
+    # -- training ------------------------------------------------------------------------
+    def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Optional[Language] = None,
+                   labels: Optional[List[str]] = None,
+                   descriptions: Optional[Union[str, Path, Dict[str, str]]] = None) -> None:
+        """labels: the types (default: every type in the examples); descriptions: a dict or
+        a JSON file of {label: description}; a type without one is described by its name."""
+        validate_get_examples(get_examples, "SpanNER.initialize")
+        if labels is None:
+            labels = sorted({s.label_ for eg in get_examples() for s in self._gold_spans(eg.reference)})
+        if not labels:
+            raise ValueError(f"{self.name}: no labels given and no entities found in the training examples")
+        self.types = TypeVectors(self.cfg["description_encoder"])
+        self.types.set(resolve_descriptions(descriptions, labels))
+        self._warn_long_spans(get_examples())
+        docs = [eg.predicted for eg in islice(get_examples(), 10)]
+        self.model.initialize(X=(docs, self.types.vectors))
+
+    def _warn_long_spans(self, examples: Iterable[Example]) -> None:
+        width = self.model.attrs["max_span_length"]
+        spans = [s for eg in examples for s in self._gold_spans(eg.reference)]
+        too_long = sum(1 for s in spans if len(s) > width)
+        if too_long:
+            warnings.warn(f"{self.name}: {too_long} of {len(spans)} gold entities are longer than "
+                          f"max_span_length={width} tokens and cannot be predicted")
+
+    def _gold_spans(self, doc: Doc) -> List[Span]:
+        key = self.cfg["spans_key"]
+        if key is not None and key in doc.spans:
+            return list(doc.spans[key])
+        return list(doc.ents)
+
+    def _batch_types(self, examples: List[Example]) -> List[int]:
+        """Indices of the types to train on in this batch: all of them, or those present
+        plus `negative_types` sampled others."""
+        n_negative = self.cfg["negative_types"]
+        all_types = list(range(len(self.labels)))
+        if not n_negative:
+            return all_types
+        index = {label: i for i, label in enumerate(self.labels)}
+        present = sorted({index[s.label_] for eg in examples for s in self._gold_spans(eg.reference)
+                          if s.label_ in index})
+        others = [i for i in all_types if i not in set(present)]
+        return sorted(present + self._rng.sample(others, min(n_negative, len(others))))
+
+    def update(self, examples: Iterable[Example], *, drop: float = 0.0, sgd: Optional[Optimizer] = None,
+               losses: Optional[Dict[str, float]] = None) -> Dict[str, float]:
+        if losses is None:
+            losses = {}
+        losses.setdefault(self.name, 0.0)
+        examples = list(examples)
+        validate_examples(examples, "SpanNER.update")
+        if not any(len(eg.predicted) for eg in examples):
+            return losses
+        type_ids = self._batch_types(examples)
+        docs = [eg.predicted for eg in examples]
+        scores, backprop = self.model.begin_update((docs, self.types.vectors[type_ids]))
+        loss, d_scores = self.get_loss(examples, scores, type_ids)
+        backprop(d_scores)
+        if sgd is not None:
+            self.finish_update(sgd)
+        losses[self.name] += loss
+        return losses
+
+    def get_loss(self, examples: Iterable[Example], scores, type_ids: Optional[List[int]] = None):
+        from ..torch_bridge import loss_and_gradients
+
+        examples = list(examples)
+        type_ids = list(range(len(self.labels))) if type_ids is None else type_ids
+        targets = self._targets(examples, scores[2].shape, type_ids)
+        return loss_and_gradients(self.loss, scores, *targets)
+
+    def _targets(self, examples: List[Example], shape, type_ids: List[int]):
+        batch, length, width, n_types = shape
+        start = numpy.zeros((batch, length, n_types), dtype="float32")
+        end = numpy.zeros_like(start)
+        span = numpy.zeros((batch, length, width, n_types), dtype="float32")
+        token_mask = numpy.zeros((batch, length, n_types), dtype=bool)
+        span_mask = numpy.zeros((batch, length, width, n_types), dtype=bool)
+        column = {self.labels[t]: j for j, t in enumerate(type_ids)}
+        nested = self.cfg["spans_key"] is not None
+        for b, eg in enumerate(examples):
+            n = len(eg.predicted)
+            token_mask[b, :n] = True
+            span_mask[b, :n] = (numpy.arange(n)[:, None] + numpy.arange(width)[None, :] < n)[:, :, None]
+            gold = self._gold_spans(eg.reference)
+            for s in eg.get_aligned_spans_y2x(gold, allow_overlap=nested):
+                j = column.get(s.label_)
+                if j is None:
+                    continue
+                start[b, s.start, j] = 1.0
+                end[b, s.end - 1, j] = 1.0
+                if len(s) <= width:
+                    span[b, s.start, len(s) - 1, j] = 1.0
+        return start, end, span, token_mask, span_mask
+
+    # -- prediction ----------------------------------------------------------------------
+    def predict(self, docs: Iterable[Doc]):
+        docs = list(docs)
+        if not self.labels:
+            raise ValueError(f"{self.name} has no entity types: initialize it or add labels first")
+        if not any(len(doc) for doc in docs):
+            return [[] for _ in docs]
+        start, end, span = (self.model.ops.to_numpy(x) for x in self.model.predict((docs, self.types.vectors)))
+        flat = self.cfg["spans_key"] is None
+        sigmoid = lambda x: 1.0 / (1.0 + numpy.exp(-x))  # noqa: E731
+        start_p, end_p, span_p = sigmoid(start), sigmoid(end), sigmoid(span)
+        return [
+            decode(start_p[i, :n], end_p[i, :n], span_p[i, :n], self.threshold, flat)
+            for i, n in enumerate(len(doc) for doc in docs)
+        ]
+
+    def set_annotations(self, docs: Iterable[Doc], predictions) -> None:
+        key = self.cfg["spans_key"]
+        for doc, spans in zip(docs, predictions):
+            made = []
+            for start, end, t, score in spans:
+                span = Span(doc, start, end, label=self.labels[t])
+                span._.ner_score = score
+                made.append(span)
+            if key is None:
+                doc.ents = made
+            else:
+                group = SpanGroup(doc, name=key, spans=made)
+                group.attrs["scores"] = [s[3] for s in spans]
+                doc.spans[key] = group
+
+    def score(self, examples: Iterable[Example], **kwargs) -> Dict:
+        validate_examples(examples, "SpanNER.score")
+        return self.scorer(examples, spans_key=self.cfg["spans_key"], **kwargs)
+
+    # -- serialization: JSON, safetensors and Thinc's msgpack; nothing is unpickled ----------
+    def to_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> None:
+        path = util.ensure_path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        cfg = dict(self.cfg, labels=list(self.labels), descriptions=self.descriptions)
+        srsly.write_json(path / "cfg", cfg)
+        self.types.to_disk(path / "type_vectors.safetensors")
+        self.model.to_disk(path / "model")
+
+    def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> "SpanNER":
+        path = util.ensure_path(path)
+        cfg = srsly.read_json(path / "cfg")
+        labels, descriptions = cfg.pop("labels"), cfg.pop("descriptions")
+        self.cfg.update(cfg)
+        self.types = TypeVectors(self.cfg["description_encoder"])
+        self.types.from_disk(path / "type_vectors.safetensors", labels, descriptions)
+        self.model.from_disk(path / "model")
+        return self
+
+    def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            self.to_disk(tmp)
+            return srsly.msgpack_dumps({p.name: p.read_bytes() for p in Path(tmp).iterdir()})
+
+    def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()) -> "SpanNER":
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, data in srsly.msgpack_loads(bytes_data).items():
+                (Path(tmp) / name).write_bytes(data)
+            return self.from_disk(tmp)

@@ -1,0 +1,70 @@
+"""The Thinc architecture of span_ner: a tok2vec (usually a transformer listener) feeding
+the torch SpanScorer."""
+from typing import List, Tuple
+
+from spacy.tokens import Doc
+from spacy.util import registry
+from thinc.api import Model, PyTorchWrapper_v3
+from thinc.types import Floats2d
+
+from ..torch_bridge import convert_padded_inputs, convert_tuple_outputs, deserialize_torch_model, serialize_torch_model
+from .pytorch_span_ner_model import SpanScorer
+
+SpanLogits = Tuple[Floats2d, Floats2d, Floats2d]  # start [B,L,T], end [B,L,T], span [B,L,W,T]
+
+
+@registry.architectures("spacy_ner_ext.SpanNerModel.v1")
+def build_span_ner_model(
+    tok2vec: Model[List[Doc], List[Floats2d]],
+    max_span_length: int = 8,
+    hidden_width: int = 256,
+    dropout: float = 0.1,
+    temperature: float = 0.03,
+) -> Model[Tuple[List[Doc], Floats2d], SpanLogits]:
+    """Input: (docs, type vectors [n_types, width]); output: start, end and span logits.
+
+    max_span_length: the longest span, in tokens, that can be predicted.
+    temperature: initial value of the learned temperature that divides the cosine scores.
+    """
+    if max_span_length < 1:
+        raise ValueError(f"max_span_length must be at least 1, not {max_span_length}")
+    scorer = PyTorchWrapper_v3(
+        SpanScorer(hidden_width, max_span_length, dropout, temperature),
+        convert_inputs=convert_padded_inputs,
+        convert_outputs=convert_tuple_outputs,
+        serialize_model=serialize_torch_model,
+        deserialize_model=deserialize_torch_model,
+    )
+    return Model(
+        "span_ner_model",
+        forward,
+        init=init,
+        layers=[tok2vec, scorer],
+        refs={"tok2vec": tok2vec, "scorer": scorer},
+        attrs={"max_span_length": max_span_length},
+    )
+
+
+def forward(model: Model, inputs: Tuple[List[Doc], Floats2d], is_train: bool):
+    docs, type_vectors = inputs
+    token_vectors, backprop_tok2vec = model.get_ref("tok2vec")(docs, is_train)
+    logits, backprop_scorer = model.get_ref("scorer")((token_vectors, type_vectors), is_train)
+
+    def backprop(d_logits: SpanLogits) -> List:
+        d_token_vectors, _ = backprop_scorer(d_logits)
+        backprop_tok2vec(d_token_vectors)
+        return []
+
+    return logits, backprop
+
+
+def init(model: Model, X=None, Y=None) -> None:
+    tok2vec = model.get_ref("tok2vec")
+    if X is None:
+        tok2vec.initialize()
+        return
+    docs, type_vectors = X
+    tok2vec.initialize(X=docs)
+    # One forward pass materializes the scorer's lazy layers at the right widths.
+    token_vectors = tok2vec.predict(docs[:2])
+    model.get_ref("scorer").predict((token_vectors, type_vectors))

@@ -1,0 +1,71 @@
+"""Thinc <-> PyTorch plumbing shared by the components: padding lists of token vectors,
+safetensors serialization, and torch losses whose gradients go back to Thinc."""
+import io
+from typing import Callable, List, Sequence, Tuple
+
+import numpy
+import torch
+from safetensors.torch import load as load_safetensors
+from safetensors.torch import save as save_safetensors
+from thinc.api import ArgsKwargs, Model, torch2xp, xp2torch
+from thinc.types import Floats2d
+
+
+def serialize_torch_model(module: torch.nn.Module) -> bytes:
+    return save_safetensors({k: v.contiguous() for k, v in module.state_dict().items()})
+
+
+def deserialize_torch_model(module: torch.nn.Module, data: bytes, device) -> torch.nn.Module:
+    module.load_state_dict(load_safetensors(data))
+    return module.to(device)
+
+
+def pad_token_vectors(ops, arrays: Sequence[Floats2d]) -> Tuple[Floats2d, List[int]]:
+    """[batch, max_len, width] with zeros past each doc's end (at least one row)."""
+    lengths = [len(a) for a in arrays]
+    # An empty doc comes back from the transformer as a (0, 0) array: take the width from the others.
+    width = max((a.shape[1] for a in arrays), default=0)
+    padded = ops.alloc3f(len(arrays), max(max(lengths, default=0), 1), width)
+    for i, a in enumerate(arrays):
+        if len(a):
+            padded[i, : len(a)] = a
+    return padded, lengths
+
+
+def convert_padded_inputs(model: Model, X, is_train: bool):
+    """X = (token vector list, type matrix). Torch sees a padded leaf tensor, so its gradient
+    comes back whole and is cut into the per-doc gradients Thinc expects."""
+    arrays, types = X
+    device = model.shims[0].device
+    padded, lengths = pad_token_vectors(model.ops, arrays)
+    tokens = xp2torch(padded, requires_grad=is_train, device=device)
+    types_t = xp2torch(model.ops.asarray2f(types), requires_grad=False, device=device)
+
+    def reverse(d_inputs: ArgsKwargs):
+        d_padded = torch2xp(d_inputs.args[0])
+        return [d_padded[i, :n] for i, n in enumerate(lengths)], None
+
+    return ArgsKwargs(args=(tokens, types_t), kwargs={}), reverse
+
+
+def convert_tuple_outputs(model: Model, X_Ytorch, is_train: bool):
+    _, Ytorch = X_Ytorch
+    Y = tuple(torch2xp(y.detach()) for y in Ytorch)
+
+    def reverse(dY):
+        device = model.shims[0].device
+        grads = [xp2torch(d, device=device) for d in dY]
+        return ArgsKwargs(args=(list(Ytorch),), kwargs={"grad_tensors": grads})
+
+    return Y, reverse
+
+
+def loss_and_gradients(loss_fn: Callable, scores: Sequence, *targets) -> Tuple[float, list]:
+    """Run a torch loss on Thinc arrays; return its value and d(loss)/d(scores) as arrays."""
+    logits = [xp2torch(s, requires_grad=True) for s in scores]
+    device = logits[0].device
+    tensors = [t if isinstance(t, torch.Tensor) else torch.as_tensor(numpy.asarray(t) if not hasattr(t, "device") else t, device=device)
+               for t in targets]
+    loss = loss_fn(*logits, *[t.to(device) for t in tensors])
+    loss.backward()
+    return float(loss.detach()), [torch2xp(x.grad) for x in logits]
