@@ -39,11 +39,12 @@ def convert_padded_inputs(model: Model, X, is_train: bool):
     device = model.shims[0].device
     padded, lengths = pad_token_vectors(model.ops, arrays)
     tokens = xp2torch(padded, requires_grad=is_train, device=device)
-    types_t = xp2torch(model.ops.asarray2f(types), requires_grad=False, device=device)
+    # The type vectors get a gradient too, for type encoders that learn.
+    types_t = xp2torch(model.ops.asarray2f(types), requires_grad=is_train, device=device)
 
     def reverse(d_inputs: ArgsKwargs):
         d_padded = torch2xp(d_inputs.args[0])
-        return [d_padded[i, :n] for i, n in enumerate(lengths)], None
+        return [d_padded[i, :n] for i, n in enumerate(lengths)], torch2xp(d_inputs.args[1])
 
     return ArgsKwargs(args=(tokens, types_t), kwargs={}), reverse
 

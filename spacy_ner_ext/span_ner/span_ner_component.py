@@ -27,6 +27,7 @@ from thinc.api import Config, Model, Optimizer
 
 from .. import losses  # noqa: F401  (registers @losses)
 from ..backbone import DEFAULT_MODEL_NAME
+from ..type_encoders import TypeInput
 from ..type_vectors import TypeVectors, resolve_descriptions
 from .decoding import decode
 
@@ -45,6 +46,9 @@ upstream = "*"
 
 [model.tok2vec.pooling]
 @layers = "reduce_mean.v1"
+
+[model.type_encoder]
+@architectures = "spacy_ner_ext.FrozenTypeEncoder.v1"
 """
 DEFAULT_MODEL = Config().from_str(DEFAULT_SPAN_NER_MODEL)["model"]
 
@@ -169,7 +173,7 @@ class SpanNER(TrainablePipe):
         self.types.set(resolve_descriptions(descriptions, labels))
         self._warn_long_spans(get_examples())
         docs = [eg.predicted for eg in islice(get_examples(), 10)]
-        self.model.initialize(X=(docs, self.types.vectors))
+        self.model.initialize(X=(docs, self._type_input()))
 
     def _warn_long_spans(self, examples: Iterable[Example]) -> None:
         width = self.model.attrs["max_span_length"]
@@ -184,6 +188,9 @@ class SpanNER(TrainablePipe):
         if key is not None and key in doc.spans:
             return list(doc.spans[key])
         return list(doc.ents)
+
+    def _type_input(self) -> TypeInput:
+        return TypeInput([self.types.descriptions[label] for label in self.labels], self.types.vectors)
 
     def _batch_types(self, examples: List[Example]) -> List[int]:
         """Indices of the types to train on in this batch: all of them, or those present
@@ -209,7 +216,7 @@ class SpanNER(TrainablePipe):
             return losses
         type_ids = self._batch_types(examples)
         docs = [eg.predicted for eg in examples]
-        scores, backprop = self.model.begin_update((docs, self.types.vectors[type_ids]))
+        scores, backprop = self.model.begin_update((docs, self._type_input().select(type_ids)))
         loss, d_scores = self.get_loss(examples, scores, type_ids)
         backprop(d_scores)
         if sgd is not None:
@@ -256,7 +263,7 @@ class SpanNER(TrainablePipe):
             raise ValueError(f"{self.name} has no entity types: initialize it or add labels first")
         if not any(len(doc) for doc in docs):
             return [[] for _ in docs]
-        start, end, span = (self.model.ops.to_numpy(x) for x in self.model.predict((docs, self.types.vectors)))
+        start, end, span = (self.model.ops.to_numpy(x) for x in self.model.predict((docs, self._type_input())))
         flat = self.cfg["spans_key"] is None
         sigmoid = lambda x: 1.0 / (1.0 + numpy.exp(-x))  # noqa: E731
         start_p, end_p, span_p = sigmoid(start), sigmoid(end), sigmoid(span)

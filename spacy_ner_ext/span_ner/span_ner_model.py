@@ -1,12 +1,13 @@
 """The Thinc architecture of span_ner: a tok2vec (usually a transformer listener) feeding
 the torch SpanScorer."""
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 from spacy.tokens import Doc
 from spacy.util import registry
 from thinc.api import Model, PyTorchWrapper_v3
 from thinc.types import Floats2d
 
+from ..type_encoders import TypeInput, frozen_type_encoder
 from ..torch_bridge import convert_padded_inputs, convert_tuple_outputs, deserialize_torch_model, serialize_torch_model
 from .pytorch_span_ner_model import SpanScorer
 
@@ -16,13 +17,16 @@ SpanLogits = Tuple[Floats2d, Floats2d, Floats2d]  # start [B,L,T], end [B,L,T], 
 @registry.architectures("spacy_ner_ext.SpanNerModel.v1")
 def build_span_ner_model(
     tok2vec: Model[List[Doc], List[Floats2d]],
+    type_encoder: Optional[Model[TypeInput, Floats2d]] = None,
     max_span_length: int = 8,
     hidden_width: int = 256,
     dropout: float = 0.1,
     temperature: float = 0.03,
 ) -> Model[Tuple[List[Doc], Floats2d], SpanLogits]:
-    """Input: (docs, type vectors [n_types, width]); output: start, end and span logits.
+    """Input: (docs, TypeInput); output: start, end and span logits.
 
+    type_encoder: turns the types' descriptions into vectors; default: the frozen
+        sentence-transformers vectors (FrozenTypeEncoder).
     max_span_length: the longest span, in tokens, that can be predicted.
     temperature: initial value of the learned temperature that divides the cosine scores.
     """
@@ -35,24 +39,27 @@ def build_span_ner_model(
         serialize_model=serialize_torch_model,
         deserialize_model=deserialize_torch_model,
     )
+    type_encoder = type_encoder if type_encoder is not None else frozen_type_encoder()
     return Model(
         "span_ner_model",
         forward,
         init=init,
-        layers=[tok2vec, scorer],
-        refs={"tok2vec": tok2vec, "scorer": scorer},
+        layers=[tok2vec, type_encoder, scorer],
+        refs={"tok2vec": tok2vec, "type_encoder": type_encoder, "scorer": scorer},
         attrs={"max_span_length": max_span_length},
     )
 
 
-def forward(model: Model, inputs: Tuple[List[Doc], Floats2d], is_train: bool):
-    docs, type_vectors = inputs
+def forward(model: Model, inputs: Tuple[List[Doc], TypeInput], is_train: bool):
+    docs, types = inputs
     token_vectors, backprop_tok2vec = model.get_ref("tok2vec")(docs, is_train)
+    type_vectors, backprop_types = model.get_ref("type_encoder")(types, is_train)
     logits, backprop_scorer = model.get_ref("scorer")((token_vectors, type_vectors), is_train)
 
     def backprop(d_logits: SpanLogits) -> List:
-        d_token_vectors, _ = backprop_scorer(d_logits)
+        d_token_vectors, d_type_vectors = backprop_scorer(d_logits)
         backprop_tok2vec(d_token_vectors)
+        backprop_types(d_type_vectors)
         return []
 
     return logits, backprop
@@ -63,8 +70,10 @@ def init(model: Model, X=None, Y=None) -> None:
     if X is None:
         tok2vec.initialize()
         return
-    docs, type_vectors = X
+    docs, types = X
     tok2vec.initialize(X=docs)
+    type_encoder = model.get_ref("type_encoder")
+    type_encoder.initialize(X=types)
     # One forward pass materializes the scorer's lazy layers at the right widths.
     token_vectors = tok2vec.predict(docs[:2])
-    model.get_ref("scorer").predict((token_vectors, type_vectors))
+    model.get_ref("scorer").predict((token_vectors, type_encoder.predict(types)))

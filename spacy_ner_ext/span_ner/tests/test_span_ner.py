@@ -165,3 +165,21 @@ def test_initialize_without_entities_fails_clearly(tiny_transformer):
     examples = [Example(Doc(nlp.vocab, words=["a", "b"]), Doc(nlp.vocab, words=["a", "b"]))]
     with pytest.raises(ValueError, match="no labels given and no entities found"):
         nlp.initialize(lambda: examples)
+
+
+def test_jointly_trained_type_encoder(tiny_transformer, tmp_path):
+    """The dual-encoder setting: descriptions read by a transformer that trains with the rest."""
+    nlp = build(tiny_transformer, model={
+        "hidden_width": 32, "max_span_length": 4,
+        "type_encoder": {"@architectures": "spacy_ner_ext.TransformerTypeEncoder.v1", "name": tiny_transformer}})
+    examples = train(nlp, steps=80)
+    encoder = nlp.get_pipe("span_ner").model.get_ref("type_encoder")
+    before = {k: v.clone() for k, v in encoder.shims[0]._model.state_dict().items()}
+    nlp.update(examples, sgd=nlp.create_optimizer())
+    after = encoder.shims[0]._model.state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before), "the description transformer must learn"
+    assert nlp.evaluate(examples)["ents_f"] == 1.0
+    nlp.to_disk(tmp_path / "joint")
+    loaded = spacy.load(tmp_path / "joint")
+    words = TRAIN_DATA[1][0]
+    assert ents(loaded(Doc(loaded.vocab, words=words))) == ents(nlp(Doc(nlp.vocab, words=words)))
