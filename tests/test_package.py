@@ -1,0 +1,40 @@
+"""`spacy package` turns a trained pipeline into a wheel that installs and loads with spacy.load."""
+import os
+import subprocess
+import sys
+
+import pytest
+import spacy
+from spacy.tokens import Doc
+
+from tests.util import TRAIN_DATA, blank_with_transformer, train_examples
+
+
+@pytest.mark.slow
+def test_spacy_package_wheel_installs_and_loads(tiny_transformer, tmp_path):
+    spacy.util.fix_random_seed(0)
+    nlp = blank_with_transformer(tiny_transformer)
+    nlp.add_pipe("span_ner", config={"model": {"hidden_width": 32, "max_span_length": 4}})
+    examples = train_examples(nlp)
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(60):
+        nlp.update(examples, sgd=optimizer)
+    nlp.to_disk(tmp_path / "pipeline")
+    expected = [(e.text, e.label_) for e in nlp(Doc(nlp.vocab, words=TRAIN_DATA[0][0])).ents]
+    assert expected
+
+    (tmp_path / "packages").mkdir()
+    run = lambda *args, **kw: subprocess.run(args, capture_output=True, text=True, **kw)  # noqa: E731
+    result = run(sys.executable, "-m", "spacy", "package", str(tmp_path / "pipeline"), str(tmp_path / "packages"),
+                 "--name", "ner_ext_test", "--version", "0.0.1", "--build", "wheel", "--force")
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    (wheel,) = (tmp_path / "packages").glob("*/dist/*.whl")
+    result = run(sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(tmp_path / "site"), str(wheel))
+    assert result.returncode == 0, result.stderr[-2000:]
+    words = " ".join(TRAIN_DATA[0][0])
+    code = ("import spacy; nlp = spacy.load('en_ner_ext_test'); "
+            f"print([(e.text, e.label_) for e in nlp({words!r}).ents])")
+    env = dict(os.environ, PYTHONPATH=str(tmp_path / "site"))
+    result = run(sys.executable, "-c", code, env=env, cwd=str(tmp_path))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == str(expected)
