@@ -6,7 +6,7 @@ import platform
 import resource
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 import spacy
 from spacy.tokens import Doc, DocBin

@@ -1,5 +1,4 @@
 """`python -m spacy_ner_ext`: convert corpora, evaluate pipelines, benchmark them."""
-import json
 import time
 from pathlib import Path
 from typing import List, Optional

@@ -3,7 +3,7 @@
 Each factory returns a callable over torch tensors. The components compute their loss in
 torch and hand Thinc the gradient of the scores, so one loss serves CPU and GPU alike.
 """
-from typing import Callable, Optional
+from typing import Callable
 
 import torch
 import torch.nn.functional as F

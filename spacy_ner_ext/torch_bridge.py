@@ -1,6 +1,5 @@
 """Thinc <-> PyTorch plumbing shared by the components: padding lists of token vectors,
 safetensors serialization, and torch losses whose gradients go back to Thinc."""
-import io
 from typing import Callable, List, Sequence, Tuple
 
 import numpy

@@ -1,7 +1,7 @@
 """Test helpers: a tiny random transformer and small pipelines built on it."""
 import string
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 import spacy
 from spacy.language import Language

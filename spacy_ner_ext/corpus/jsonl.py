@@ -6,7 +6,7 @@ Spans are `{start, end, label}` with exclusive ends. `annotation_format="tokens"
 """
 import json
 from pathlib import Path
-from typing import Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Iterable, Iterator, List, Tuple, Union
 
 import srsly
 from spacy.language import Language

@@ -7,28 +7,22 @@ trained with weighted binary cross-entropy; at prediction a span is kept when it
 end and span probabilities all pass the threshold, and in flat mode overlaps are resolved by
 keeping the highest-scoring span.
 """
-import random
 import warnings
-from itertools import islice
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Callable, Dict, Iterable, List, Optional, Union
 
 import numpy
-import srsly
-from spacy import util
 from spacy.language import Language
-from spacy.pipeline import TrainablePipe
 from spacy.scorer import Scorer, get_ner_prf
 from spacy.tokens import Doc, Span, SpanGroup
-from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.training import Example, validate_examples
 from spacy.util import registry
 from spacy.vocab import Vocab
 from thinc.api import Config, Model, Optimizer
 
-from .. import losses  # noqa: F401  (registers @losses)
+from .. import losses as _registers_losses  # noqa: F401
 from ..backbone import DEFAULT_MODEL_NAME
-from ..type_encoders import TypeInput
-from ..type_vectors import TypeVectors, resolve_descriptions
+from ..described_types import DescribedTypesPipe
 from .decoding import decode
 
 DEFAULT_SPAN_NER_MODEL = """
@@ -51,10 +45,6 @@ upstream = "*"
 @architectures = "spacy_ner_ext.FrozenTypeEncoder.v1"
 """
 DEFAULT_MODEL = Config().from_str(DEFAULT_SPAN_NER_MODEL)["model"]
-
-if not Span.has_extension("ner_score"):
-    Span.set_extension("ner_score", default=None)
-
 
 @Language.factory(
     "span_ner",
@@ -103,77 +93,21 @@ def score_span_ner(examples: Iterable[Example], spans_key: Optional[str] = None,
     return {"ents_" + k[len(prefix):]: v for k, v in scores.items()}
 
 
-class SpanNER(TrainablePipe):
+class SpanNER(DescribedTypesPipe):
     def __init__(self, vocab: Vocab, model: Model, name: str = "span_ner", *, threshold: float = 0.5,
                  spans_key: Optional[str] = None, description_encoder: str = DEFAULT_MODEL_NAME,
                  negative_types: int = 0, loss: Optional[Callable] = None, scorer: Optional[Callable] = None):
-        self.vocab = vocab
-        self.model = model
-        self.name = name
+        super().__init__(vocab, model, name, threshold=threshold, spans_key=spans_key,
+                         description_encoder=description_encoder, scorer=scorer, negative_types=negative_types)
         self.loss = loss if loss is not None else registry.losses.get("spacy_ner_ext.span_bce.v1")()
-        self.scorer = scorer
-        self.types = TypeVectors(description_encoder)
-        self.cfg = {"threshold": threshold, "spans_key": spans_key, "description_encoder": description_encoder,
-                    "negative_types": negative_types}
-        self._rng = random.Random(0)
 
-    # -- labels and descriptions ---------------------------------------------------------
-    @property
-    def labels(self) -> Tuple[str, ...]:
-        return tuple(self.types.labels)
-
-    @property
-    def label_data(self) -> Dict[str, str]:
-        return dict(self.types.descriptions)
-
-    @property
-    def descriptions(self) -> Dict[str, str]:
-        return dict(self.types.descriptions)
-
-    @property
-    def threshold(self) -> float:
-        return self.cfg["threshold"]
-
-    @threshold.setter
-    def threshold(self, value: float) -> None:
-        if not 0.0 <= value <= 1.0:
-            raise ValueError(f"threshold must be between 0 and 1, not {value}")
-        self.cfg["threshold"] = float(value)
-
-    def add_label(self, label: str, description: Optional[str] = None) -> int:
-        """Add a type, described by `description` (or by its name). A type added after
-        training is predicted from its description alone (zero-shot)."""
-        if not isinstance(label, str) or not label:
-            raise ValueError(f"A label must be a non-empty string, not {label!r}")
-        text = description or self.types.descriptions.get(label) or label
-        if self.types.descriptions.get(label) == text:
-            return 0
-        self.types.set({label: text})
-        return 1
-
-    def set_descriptions(self, descriptions: Dict[str, str]) -> None:
-        """Add types or change their descriptions; other types are kept."""
-        self.types.set(dict(descriptions))
-
-    def remove_label(self, label: str) -> None:
-        self.types.remove(label)
-
-    # -- training ------------------------------------------------------------------------
     def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Optional[Language] = None,
                    labels: Optional[List[str]] = None,
                    descriptions: Optional[Union[str, Path, Dict[str, str]]] = None) -> None:
         """labels: the types (default: every type in the examples); descriptions: a dict or
         a JSON file of {label: description}; a type without one is described by its name."""
-        validate_get_examples(get_examples, "SpanNER.initialize")
-        if labels is None:
-            labels = sorted({s.label_ for eg in get_examples() for s in self._gold_spans(eg.reference)})
-        if not labels:
-            raise ValueError(f"{self.name}: no labels given and no entities found in the training examples")
-        self.types = TypeVectors(self.cfg["description_encoder"])
-        self.types.set(resolve_descriptions(descriptions, labels))
+        super().initialize(get_examples, nlp=nlp, labels=labels, descriptions=descriptions)
         self._warn_long_spans(get_examples())
-        docs = [eg.predicted for eg in islice(get_examples(), 10)]
-        self.model.initialize(X=(docs, self._type_input()))
 
     def _warn_long_spans(self, examples: Iterable[Example]) -> None:
         width = self.model.attrs["max_span_length"]
@@ -182,15 +116,6 @@ class SpanNER(TrainablePipe):
         if too_long:
             warnings.warn(f"{self.name}: {too_long} of {len(spans)} gold entities are longer than "
                           f"max_span_length={width} tokens and cannot be predicted")
-
-    def _gold_spans(self, doc: Doc) -> List[Span]:
-        key = self.cfg["spans_key"]
-        if key is not None and key in doc.spans:
-            return list(doc.spans[key])
-        return list(doc.ents)
-
-    def _type_input(self) -> TypeInput:
-        return TypeInput([self.types.descriptions[label] for label in self.labels], self.types.vectors)
 
     def _batch_types(self, examples: List[Example]) -> List[int]:
         """Indices of the types to train on in this batch: all of them, or those present
@@ -259,8 +184,7 @@ class SpanNER(TrainablePipe):
     # -- prediction ----------------------------------------------------------------------
     def predict(self, docs: Iterable[Doc]):
         docs = list(docs)
-        if not self.labels:
-            raise ValueError(f"{self.name} has no entity types: initialize it or add labels first")
+        self._require_labels()
         if not any(len(doc) for doc in docs):
             return [[] for _ in docs]
         start, end, span = (self.model.ops.to_numpy(x) for x in self.model.predict((docs, self._type_input())))
@@ -290,37 +214,3 @@ class SpanNER(TrainablePipe):
     def score(self, examples: Iterable[Example], **kwargs) -> Dict:
         validate_examples(examples, "SpanNER.score")
         return self.scorer(examples, spans_key=self.cfg["spans_key"], **kwargs)
-
-    # -- serialization: JSON, safetensors and Thinc's msgpack; nothing is unpickled ----------
-    def to_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> None:
-        path = util.ensure_path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        cfg = dict(self.cfg, labels=list(self.labels), descriptions=self.descriptions)
-        srsly.write_json(path / "cfg", cfg)
-        self.types.to_disk(path / "type_vectors.safetensors")
-        self.model.to_disk(path / "model")
-
-    def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> "SpanNER":
-        path = util.ensure_path(path)
-        cfg = srsly.read_json(path / "cfg")
-        labels, descriptions = cfg.pop("labels"), cfg.pop("descriptions")
-        self.cfg.update(cfg)
-        self.types = TypeVectors(self.cfg["description_encoder"])
-        self.types.from_disk(path / "type_vectors.safetensors", labels, descriptions)
-        self.model.from_disk(path / "model")
-        return self
-
-    def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as tmp:
-            self.to_disk(tmp)
-            return srsly.msgpack_dumps({p.name: p.read_bytes() for p in Path(tmp).iterdir()})
-
-    def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()) -> "SpanNER":
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as tmp:
-            for name, data in srsly.msgpack_loads(bytes_data).items():
-                (Path(tmp) / name).write_bytes(data)
-            return self.from_disk(tmp)
