@@ -45,3 +45,40 @@ def span_bce_loss_v1(
         ) / n_tokens
 
     return loss
+
+
+def _target_distribution(targets: torch.Tensor) -> torch.Tensor:
+    return targets / targets.sum(-1, keepdim=True).clamp(min=1e-12)
+
+
+@registry.losses("spacy_ner_ext.contrastive_infonce.v1")
+def contrastive_infonce_loss_v1() -> Callable[..., torch.Tensor]:
+    """InfoNCE: a softmax over the "no entity" class and every type for each token; the gold
+    type is the positive, all other descriptions and "no entity" the negatives. Mean over tokens.
+
+    logits: [batch, length, 1 + n_types] (column 0: no entity); targets: binary, same shape
+    (several 1s in a row share the probability mass); mask: [batch, length].
+    """
+
+    def loss(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        per_token = -(_target_distribution(targets) * torch.log_softmax(logits, dim=-1)).sum(-1)
+        weight = mask.to(logits.dtype)
+        return (per_token * weight).sum() / weight.sum().clamp(min=1.0)
+
+    # How the scores it trains are read at prediction time.
+    loss.activation = "softmax"
+    return loss
+
+
+@registry.losses("spacy_ner_ext.contrastive_binary.v1")
+def contrastive_binary_loss_v1(pos_weight: float = 1.0) -> Callable[..., torch.Tensor]:
+    """A sigmoid per type and per token against the binary token x type matrix (the "no
+    entity" column included), summed over types, mean over tokens."""
+
+    def loss(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        full_mask = mask[..., None].expand_as(logits)
+        n_tokens = mask.to(logits.dtype).sum().clamp(min=1.0)
+        return masked_bce_with_logits(logits, targets, full_mask, pos_weight) / n_tokens
+
+    loss.activation = "sigmoid"
+    return loss

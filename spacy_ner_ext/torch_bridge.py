@@ -15,7 +15,12 @@ def serialize_torch_model(module: torch.nn.Module) -> bytes:
 
 
 def deserialize_torch_model(module: torch.nn.Module, data: bytes, device) -> torch.nn.Module:
-    module.load_state_dict(load_safetensors(data))
+    state = load_safetensors(data)
+    # Modules whose sizes depend on the data (the number of tags, the width of the type
+    # vectors) build those layers from the saved shapes first.
+    if hasattr(module, "prepare_state"):
+        module.prepare_state(state)
+    module.load_state_dict(state)
     return module.to(device)
 
 
