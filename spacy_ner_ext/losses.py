@@ -3,7 +3,7 @@
 Each factory returns a callable over torch tensors. The components compute their loss in
 torch and hand Thinc the gradient of the scores, so one loss serves CPU and GPU alike.
 """
-from typing import Callable
+from typing import Callable, List, Optional, Union
 
 import torch
 import torch.nn.functional as F
@@ -81,4 +81,111 @@ def contrastive_binary_loss_v1(pos_weight: float = 1.0) -> Callable[..., torch.T
         return masked_bce_with_logits(logits, targets, full_mask, pos_weight) / n_tokens
 
     loss.activation = "sigmoid"
+    return loss
+
+
+# -- token classification: loss(logits [batch, length, n_tags], targets [batch, length] (long),
+#    mask [batch, length] (bool)) -> scalar; tag 0 is "O" ---------------------------------------
+
+
+def _masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    weight = mask.to(values.dtype)
+    return (values * weight).sum() / weight.sum().clamp(min=1.0)
+
+
+@registry.losses("spacy_ner_ext.cross_entropy.v1")
+def cross_entropy_loss_v1() -> Callable[..., torch.Tensor]:
+    def loss(logits, targets, mask):
+        return _masked_mean(F.cross_entropy(logits.transpose(1, 2), targets, reduction="none"), mask)
+
+    return loss
+
+
+@registry.losses("spacy_ner_ext.label_smoothing.v1")
+def label_smoothing_loss_v1(smoothing: float = 0.1) -> Callable[..., torch.Tensor]:
+    """Cross-entropy against (1 - smoothing) on the gold tag and smoothing spread evenly."""
+    if not 0.0 <= smoothing < 1.0:
+        raise ValueError(f"smoothing must be in [0, 1), not {smoothing}")
+
+    def loss(logits, targets, mask):
+        per_token = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none", label_smoothing=smoothing)
+        return _masked_mean(per_token, mask)
+
+    return loss
+
+
+@registry.losses("spacy_ner_ext.focal.v1")
+def focal_loss_v1(gamma: float = 2.0, alpha: Optional[Union[float, List[float]]] = None) -> Callable[..., torch.Tensor]:
+    """-alpha_t (1 - p_t)^gamma log p_t (Lin et al. 2017). alpha: one weight for every tag, a
+    list with one weight per tag, or None for no weighting. gamma 0, alpha None: cross-entropy."""
+
+    def loss(logits, targets, mask):
+        log_p = torch.log_softmax(logits, -1).gather(-1, targets[..., None]).squeeze(-1)
+        per_token = -((1.0 - log_p.exp()) ** gamma) * log_p
+        if alpha is not None:
+            weights = torch.as_tensor(alpha, dtype=logits.dtype, device=logits.device)
+            per_token = per_token * (weights[targets] if weights.dim() else weights)
+        return _masked_mean(per_token, mask)
+
+    return loss
+
+
+@registry.losses("spacy_ner_ext.dice.v1")
+def dice_loss_v1(smooth: float = 1.0, ignore_o: bool = False) -> Callable[..., torch.Tensor]:
+    """1 - mean over tags of the soft Dice coefficient between predicted probabilities and the
+    one-hot gold tags, over all tokens of the batch (Li et al. 2020). ignore_o leaves tag 0 out."""
+
+    def loss(logits, targets, mask):
+        probs = torch.softmax(logits, -1) * mask[..., None]
+        gold = F.one_hot(targets, logits.shape[-1]).to(logits.dtype) * mask[..., None]
+        inter = (probs * gold).sum((0, 1))
+        dice = (2 * inter + smooth) / (probs.sum((0, 1)) + gold.sum((0, 1)) + smooth)
+        if ignore_o:
+            dice = dice[1:]
+        return 1.0 - dice.mean()
+
+    return loss
+
+
+@registry.losses("spacy_ner_ext.soft_iou.v1")
+def soft_iou_loss_v1() -> Callable[..., torch.Tensor]:
+    """Boundary-aware: 1 - soft IoU between the predicted probability that a token is inside
+    an entity (1 - P(O)) and the gold entity tokens. Rewards predicted entities that overlap
+    the gold ones, whatever their type; meant to be combined with a typed loss."""
+
+    def loss(logits, targets, mask):
+        weight = mask.to(logits.dtype)
+        inside = (1.0 - torch.softmax(logits, -1)[..., 0]) * weight
+        gold = (targets != 0).to(logits.dtype) * weight
+        inter = (inside * gold).sum()
+        union = inside.sum() + gold.sum() - inter
+        return 1.0 - (inter + 1.0) / (union + 1.0)
+
+    return loss
+
+
+@registry.losses("spacy_ner_ext.compound.v1")
+def compound_loss_v1(*losses: Callable, weights: Optional[List[float]] = None) -> Callable[..., torch.Tensor]:
+    """sum of weights[i] * losses[i](...), every weight 1 when none are given. In a config the
+    losses are sections `[...loss.*.name]`, taken in order:
+
+        [components.token_ner.loss]
+        @losses = "spacy_ner_ext.compound.v1"
+        weights = [1.0, 0.5]
+
+        [components.token_ner.loss.*.focal]
+        @losses = "spacy_ner_ext.focal.v1"
+
+        [components.token_ner.loss.*.iou]
+        @losses = "spacy_ner_ext.soft_iou.v1"
+    """
+    if not losses:
+        raise ValueError("compound loss needs at least one loss")
+    weights = list(weights) if weights is not None else [1.0] * len(losses)
+    if len(weights) != len(losses):
+        raise ValueError(f"compound loss: {len(losses)} losses but {len(weights)} weights")
+
+    def loss(*args):
+        return sum(w * fn(*args) for w, fn in zip(weights, losses))
+
     return loss

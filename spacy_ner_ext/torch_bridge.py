@@ -37,8 +37,9 @@ def pad_token_vectors(ops, arrays: Sequence[Floats2d]) -> Tuple[Floats2d, List[i
 
 
 def convert_padded_inputs(model: Model, X, is_train: bool):
-    """X = (token vector list, type matrix). Torch sees a padded leaf tensor, so its gradient
-    comes back whole and is cut into the per-doc gradients Thinc expects."""
+    """X = (token vector list, a matrix: the type vectors, or the allowed tag transitions).
+    Torch sees a padded leaf tensor, so its gradient comes back whole and is cut into the
+    per-doc gradients Thinc expects."""
     arrays, types = X
     device = model.shims[0].device
     padded, lengths = pad_token_vectors(model.ops, arrays)
@@ -48,7 +49,8 @@ def convert_padded_inputs(model: Model, X, is_train: bool):
 
     def reverse(d_inputs: ArgsKwargs):
         d_padded = torch2xp(d_inputs.args[0])
-        return [d_padded[i, :n] for i, n in enumerate(lengths)], torch2xp(d_inputs.args[1])
+        d_side = d_inputs.args[1]
+        return [d_padded[i, :n] for i, n in enumerate(lengths)], None if d_side is None else torch2xp(d_side)
 
     return ArgsKwargs(args=(tokens, types_t), kwargs={}), reverse
 

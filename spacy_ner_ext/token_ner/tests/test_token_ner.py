@@ -1,0 +1,156 @@
+import itertools
+
+import numpy
+import pytest
+import spacy
+import torch
+import torch.nn.functional as F
+from spacy.tokens import Doc
+
+from spacy_ner_ext.losses import (
+    compound_loss_v1, cross_entropy_loss_v1, dice_loss_v1, focal_loss_v1, label_smoothing_loss_v1, soft_iou_loss_v1,
+)
+from spacy_ner_ext.token_ner.crf import FORBIDDEN, allowed_transitions, crf_log_likelihood, viterbi
+from tests.util import TRAIN_DATA, blank_with_transformer, train_examples
+
+TAGS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+
+
+def random_crf(n_tags, seed):
+    g = torch.Generator().manual_seed(seed)
+    return (torch.randn(n_tags, n_tags, generator=g), torch.randn(n_tags, generator=g),
+            torch.randn(n_tags, generator=g))
+
+
+def path_score(emissions, path, transitions, start, end):
+    score = start[path[0]] + emissions[0, path[0]] + end[path[-1]]
+    for t in range(1, len(path)):
+        score = score + transitions[path[t - 1], path[t]] + emissions[t, path[t]]
+    return score
+
+
+@pytest.mark.parametrize("length", [1, 2, 4])
+def test_crf_against_brute_force(length):
+    n_tags = 3
+    transitions, start, end = random_crf(n_tags, length)
+    emissions = torch.randn(1, length, n_tags, generator=torch.Generator().manual_seed(7))
+    paths = list(itertools.product(range(n_tags), repeat=length))
+    scores = torch.stack([path_score(emissions[0], p, transitions, start, end) for p in paths])
+    log_z = torch.logsumexp(scores, 0)
+    gold = paths[5 % len(paths)]
+    tags = torch.tensor([gold])
+    mask = torch.ones(1, length, dtype=torch.bool)
+    ll = crf_log_likelihood(emissions, tags, mask, transitions, start, end)
+    assert float(ll[0]) == pytest.approx(float(path_score(emissions[0], gold, transitions, start, end) - log_z), abs=1e-4)
+    best = paths[int(scores.argmax())]
+    assert viterbi(emissions[0].numpy(), transitions.numpy(), start.numpy(), end.numpy()) == list(best)
+
+
+def test_crf_masks_padding():
+    transitions, start, end = random_crf(3, 0)
+    emissions = torch.randn(2, 4, 3)
+    tags = torch.tensor([[1, 2, 0, 0], [1, 2, 1, 0]])
+    mask = torch.tensor([[True, True, False, False], [True, True, True, True]])
+    ll = crf_log_likelihood(emissions, tags, mask, transitions, start, end)
+    alone = crf_log_likelihood(emissions[:1, :2], tags[:1, :2], mask[:1, :2], transitions, start, end)
+    assert float(ll[0]) == pytest.approx(float(alone[0]), abs=1e-5)
+
+
+def test_allowed_transitions():
+    trans, start, end = allowed_transitions(TAGS, "bio")
+    i = {t: k for k, t in enumerate(TAGS)}
+    assert not trans[i["O"], i["I-PER"]] and not trans[i["B-LOC"], i["I-PER"]] and trans[i["B-PER"], i["I-PER"]]
+    assert trans[i["I-PER"], i["I-PER"]] and trans[i["I-PER"], i["B-LOC"]] and trans[i["O"], i["B-PER"]]
+    assert not start[i["I-LOC"]] and start[i["B-LOC"]] and end.all()
+    tags = ["O", "B-X", "I-X", "L-X", "U-X"]
+    trans, start, end = allowed_transitions(tags, "biluo")
+    assert trans[1, 2] and trans[1, 3] and not trans[1, 0] and not trans[1, 4] and not trans[3, 2]
+    assert list(start) == [True, True, False, False, True] and list(end) == [True, False, False, True, True]
+
+
+def test_viterbi_never_takes_a_forbidden_transition():
+    trans, start, end = allowed_transitions(TAGS, "bio")
+    rng = numpy.random.default_rng(0)
+    penalty = lambda allowed: (1.0 - allowed) * FORBIDDEN  # noqa: E731
+    for _ in range(200):
+        emissions = rng.normal(size=(6, len(TAGS))) * 5
+        path = viterbi(emissions, rng.normal(size=trans.shape) + penalty(trans), penalty(start), penalty(end))
+        assert start[path[0]] and all(trans[a, b] for a, b in zip(path, path[1:]))
+
+
+LOGITS = torch.tensor([[[2.0, 0.5, -1.0], [0.1, 0.2, 3.0], [1.0, 1.0, 1.0]]], requires_grad=True)
+TARGETS = torch.tensor([[0, 2, 1]])
+MASK = torch.tensor([[True, True, False]])
+
+
+def reference_ce():
+    return F.cross_entropy(LOGITS[0, :2], TARGETS[0, :2])
+
+
+def test_losses_against_references():
+    assert float(cross_entropy_loss_v1()(LOGITS, TARGETS, MASK)) == pytest.approx(float(reference_ce()))
+    assert float(label_smoothing_loss_v1(0.0)(LOGITS, TARGETS, MASK)) == pytest.approx(float(reference_ce()))
+    assert float(focal_loss_v1(gamma=0.0)(LOGITS, TARGETS, MASK)) == pytest.approx(float(reference_ce()))
+    smoothed = F.cross_entropy(LOGITS[0, :2], TARGETS[0, :2], label_smoothing=0.2)
+    assert float(label_smoothing_loss_v1(0.2)(LOGITS, TARGETS, MASK)) == pytest.approx(float(smoothed))
+    p = torch.softmax(LOGITS[0, :2], -1)[torch.arange(2), TARGETS[0, :2]]
+    focal = (-(1 - p) ** 2 * p.log() * torch.tensor([0.25, 0.5])).mean()
+    assert float(focal_loss_v1(2.0, alpha=[0.25, 0.75, 0.5])(LOGITS, TARGETS, MASK)) == pytest.approx(float(focal))
+    both = compound_loss_v1(cross_entropy_loss_v1(), focal_loss_v1(0.0), weights=[1.0, 0.5])
+    assert float(both(LOGITS, TARGETS, MASK)) == pytest.approx(1.5 * float(reference_ce()))
+    with pytest.raises(ValueError, match="2 losses but 1 weights"):
+        compound_loss_v1(cross_entropy_loss_v1(), dice_loss_v1(), weights=[1.0])
+
+
+def test_dice_and_soft_iou_of_perfect_predictions_are_zero():
+    # Probabilities of exactly 0 and 1 on the real tokens.
+    perfect = F.one_hot(TARGETS, 3).float() * 1000.0
+    assert float(dice_loss_v1()(perfect, TARGETS, MASK)) == pytest.approx(0.0, abs=1e-6)
+    assert float(soft_iou_loss_v1()(perfect, TARGETS, MASK)) == pytest.approx(0.0, abs=1e-6)
+    assert float(dice_loss_v1()(LOGITS, TARGETS, MASK)) > 0.1 and float(soft_iou_loss_v1()(LOGITS, TARGETS, MASK)) > 0.1
+
+
+@pytest.mark.parametrize("loss", [cross_entropy_loss_v1(), label_smoothing_loss_v1(0.1), focal_loss_v1(2.0, 0.5),
+                                  dice_loss_v1(), soft_iou_loss_v1()])
+def test_loss_gradients_are_finite(loss):
+    logits = LOGITS.detach().clone().requires_grad_(True)
+    loss(logits, TARGETS, MASK).backward()
+    assert torch.isfinite(logits.grad).all() and logits.grad.abs().sum() > 0
+
+
+def build(tiny_transformer, crf=True, scheme="bio", loss=None):
+    spacy.util.fix_random_seed(0)
+    nlp = blank_with_transformer(tiny_transformer)
+    config = {"model": {"hidden_width": 32, "crf": crf}, "scheme": scheme}
+    if loss:
+        config["loss"] = loss
+    nlp.add_pipe("token_ner", config=config)
+    return nlp
+
+
+def ents(doc):
+    return [(e.start, e.end, e.label_) for e in doc.ents]
+
+
+@pytest.mark.parametrize("crf,scheme,loss", [
+    (True, "bio", None), (True, "biluo", None), (False, "bio", None),
+    (False, "bio", {"@losses": "spacy_ner_ext.compound.v1", "weights": [1.0, 0.5],
+                    "*": {"focal": {"@losses": "spacy_ner_ext.focal.v1", "gamma": 2.0},
+                          "iou": {"@losses": "spacy_ner_ext.soft_iou.v1"}}}),
+])
+def test_overfits_and_round_trips(tiny_transformer, tmp_path, crf, scheme, loss):
+    nlp = build(tiny_transformer, crf, scheme, loss)
+    examples = train_examples(nlp)
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(60):
+        nlp.update(examples, sgd=optimizer)
+    assert nlp.evaluate(examples)["ents_f"] == 1.0
+    nlp.to_disk(tmp_path / "p")
+    loaded = spacy.load(tmp_path / "p")
+    for words, _ in TRAIN_DATA:
+        a, b = nlp(Doc(nlp.vocab, words=words)), loaded(Doc(loaded.vocab, words=words))
+        assert ents(a) == ents(b)
+        assert [e._.ner_score for e in a.ents] == pytest.approx([e._.ner_score for e in b.ents], abs=1e-5)
+    long_words = (TRAIN_DATA[0][0] + ["and"]) * 834
+    docs = list(loaded.pipe([Doc(loaded.vocab, words=w) for w in ([], ["paris"], long_words)]))
+    assert docs[0].ents == () and len(docs[2]) == 5004 and len(docs[2].ents) > 834
