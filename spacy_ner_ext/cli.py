@@ -172,5 +172,55 @@ def benchmark(
     msg.good(f"Results written to {output}")
 
 
+def _read_dataset_split(path: Path, format: str, lang: str = "en", **options):
+    nlp = spacy.blank(lang)
+    if path.suffix == ".spacy":
+        return list(DocBin().from_disk(path).get_docs(nlp.vocab))
+    return read_docs(path, nlp, format, **options)
+
+
+@app.command()
+def fewshot(
+    configs: List[Path] = typer.Argument(..., exists=True, help="Configs to compare on the same samples"),
+    train_data: Path = typer.Option(..., exists=True, help="Pool to sample from (.spacy)"),
+    test_data: Path = typer.Option(..., exists=True, help="Test set (.spacy)"),
+    k: List[int] = typer.Option([5, 10, 20, 50], help="Examples per type"),
+    seed: List[int] = typer.Option([0, 1, 2], help="Sampling and training seeds"),
+    steps: int = typer.Option(100, help="Training steps per run"),
+    descriptions: Optional[Path] = typer.Option(None, help="Descriptions of the dataset's types"),
+    output: Path = typer.Option(Path("results/fewshot.json"), help="JSON results"),
+    backbone: Optional[str] = typer.Option(None, help="Override the transformer of every config"),
+    gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
+):
+    """Train each config on K examples per type (several seeds) and score it: F1 mean and std."""
+    from .fewshot import run_fewshot
+
+    overrides = {"components.transformer.model.name": backbone} if backbone else {}
+    results = run_fewshot(configs, _read_dataset_split(train_data, "conll"), _read_dataset_split(test_data, "conll"),
+                          k, seed, steps, overrides, descriptions, gpu_id)
+    msg.table([(r["config"], r["k"], r["seeds"], f"{100 * r['f1_mean']:.2f}", f"{100 * r['f1_std']:.2f}")
+               for r in results["summary"]], header=("config", "K", "seeds", "F1 mean", "F1 std"), divider=True)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    srsly.write_json(output, results)
+    msg.good(f"Results written to {output}")
+
+
+@app.command()
+def zeroshot(
+    model: str = typer.Argument(..., help="A trained pipeline with span_ner or contrastive_ner"),
+    data: Path = typer.Argument(..., exists=True, help="Test set of another dataset (.spacy)"),
+    descriptions: Path = typer.Option(..., exists=True, help="That dataset's type descriptions (JSON)"),
+    output: Path = typer.Option(Path("results/zeroshot.json"), help="JSON results"),
+):
+    """Score a pipeline on types it never saw, given only their descriptions."""
+    from .fewshot import run_zeroshot
+
+    result = run_zeroshot(model, _read_dataset_split(data, "conll"), descriptions)
+    print_table(result, f"zero-shot: {model} on {data}")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    srsly.write_json(output, result)
+    msg.good(f"Results written to {output}")
+
+
 if __name__ == "__main__":
     app()
