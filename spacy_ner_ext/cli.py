@@ -222,5 +222,39 @@ def zeroshot(
     msg.good(f"Results written to {output}")
 
 
+@app.command()
+def ablation(
+    config: Path = typer.Argument(Path("configs/token_softmax.cfg"), exists=True, help="Config whose loss is swapped"),
+    test_data: Path = typer.Option(..., exists=True, help="Test set (.spacy)"),
+    loss: List[str] = typer.Option(["cross_entropy", "label_smoothing", "focal", "dice", "ce+soft_iou"],
+                                   help="Losses to compare (names in spacy_ner_ext.ablation.LOSSES)"),
+    steps: int = typer.Option(500, help="Training steps per loss"),
+    component: str = typer.Option("token_ner", help="Component whose loss is replaced"),
+    train_data: Optional[Path] = typer.Option(None, help="Override paths.train"),
+    dev_data: Optional[Path] = typer.Option(None, help="Override paths.dev"),
+    output: Path = typer.Option(Path("results/ablation.json"), help="JSON table"),
+    chart: Path = typer.Option(Path("results/ablation.png"), help="Bar chart (PNG)"),
+    backbone: Optional[str] = typer.Option(None, help="Override the transformer"),
+    gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
+):
+    """Train one config with each loss for the same steps; F1 per loss and per type, JSON and PNG."""
+    from .ablation import plot_ablation, run_ablation
+
+    overrides = {}
+    if backbone:
+        overrides["components.transformer.model.name"] = backbone
+    if train_data:
+        overrides["paths.train"] = str(train_data)
+    if dev_data:
+        overrides["paths.dev"] = str(dev_data)
+    result = run_ablation(config, loss, _read_dataset_split(test_data, "conll"), steps, overrides, component, gpu_id)
+    msg.table([(r["loss"], f"{100 * r['f1']:.2f}", r["words_per_second"], r["train_seconds"]) for r in result["rows"]],
+              header=("loss", "test F1", "infer words/s", "train s"), divider=True)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    srsly.write_json(output, result)
+    plot_ablation(result, chart)
+    msg.good(f"Results written to {output} and {chart}")
+
+
 if __name__ == "__main__":
     app()
