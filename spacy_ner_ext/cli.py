@@ -256,5 +256,96 @@ def ablation(
     msg.good(f"Results written to {output} and {chart}")
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def train(
+    ctx: typer.Context,
+    config: Path = typer.Argument(..., exists=True, dir_okay=False, help="Training config"),
+    output: Path = typer.Argument(..., help="Output folder"),
+    gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
+):
+    """`spacy train` (extra arguments are config overrides), leaving in OUTPUT a run.log of
+    everything it printed (each line timestamped), the resolved config.cfg, TensorBoard events
+    in OUTPUT/tensorboard and training_log.jsonl, beside model-best and model-last."""
+    import datetime
+    import shutil
+    import subprocess
+    import sys
+
+    from spacy.util import load_config
+
+    output.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "spacy", "train", str(config), "--output", str(output), "--gpu-id", str(gpu_id)]
+    logger = load_config(config)["training"]["logger"]
+    if logger.get("@loggers") == "spacy_ner_ext.TensorBoardLogger.v1" and "--training.logger.log_dir" not in ctx.args:
+        command += ["--training.logger.log_dir", str(output / "tensorboard")]
+        inner = logger.get("console", {})
+        if inner.get("@loggers") == "spacy_ner_ext.JsonlLogger.v1" and "--training.logger.console.path" not in ctx.args:
+            command += ["--training.logger.console.path", str(output / "training_log.jsonl")]
+    command += list(ctx.args)
+    with (output / "run.log").open("a", encoding="utf8") as log:
+        log.write(f"{datetime.datetime.now().isoformat(timespec='seconds')} $ {' '.join(command)}\n")
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+        for line in process.stdout:
+            sys.stdout.write(line)
+            log.write(f"{datetime.datetime.now().isoformat(timespec='seconds')} {line}")
+            log.flush()
+        code = process.wait()
+    if (output / "model-last" / "config.cfg").exists():
+        shutil.copy(output / "model-last" / "config.cfg", output / "config.cfg")
+    raise typer.Exit(code)
+
+
+@app.command("export-tensorboard")
+def export_tensorboard(
+    log_dir: Path = typer.Argument(..., exists=True, file_okay=False, help="TensorBoard log folder"),
+    output: Path = typer.Argument(..., help="CSV file: run, step, metric, value, wall_time"),
+):
+    """Turn TensorBoard event files into a CSV table, one row per step and metric."""
+    from .tensorboard_log import export_csv
+
+    msg.good(f"Wrote {export_csv(log_dir, output)} rows to {output}")
+
+
+@app.command("plot-curves")
+def plot_curves(
+    runs: List[Path] = typer.Argument(..., exists=True, file_okay=False, help="Training output folders"),
+    output: Path = typer.Option(Path("results/training_curves.png"), help="PNG file"),
+):
+    """Training loss and dev F1 by step for one or several runs."""
+    from .plots import plot_training_curves
+
+    plot_training_curves(runs, output)
+    msg.good(f"Wrote {output}")
+
+
+@app.command("plot-types")
+def plot_types(
+    results: List[str] = typer.Argument(..., help="NAME=path/to/test_results.json, one per pipeline"),
+    output: Path = typer.Option(Path("results/per_type_f1.png"), help="PNG file"),
+):
+    """Per-type test F1 of several pipelines side by side."""
+    from .plots import plot_per_type_f1
+
+    pairs = {}
+    for item in results:
+        name, sep, path = item.partition("=")
+        if not sep or not Path(path).exists():
+            raise typer.BadParameter(f"{item!r}: expected NAME=path/to/test_results.json of an existing file")
+        pairs[name] = path
+    plot_per_type_f1(pairs, output)
+    msg.good(f"Wrote {output}")
+
+
+@app.command()
+def report(
+    run: Path = typer.Argument(..., exists=True, file_okay=False, help="Training output folder"),
+    output: Optional[Path] = typer.Option(None, help="HTML file (default: RUN/report.html)"),
+):
+    """A one-page HTML report of a run: scores, plots, sample predictions, config."""
+    from .report import write_report
+
+    msg.good(f"Wrote {write_report(run, output)}")
+
+
 if __name__ == "__main__":
     app()

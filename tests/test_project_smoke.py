@@ -30,4 +30,8 @@ def test_smoke_workflow(tmp_path):
         assert set(scores["per_type"]) <= {"PER", "ORG", "LOC", "MISC"}
         log = [json.loads(line) for line in (project / "training" / "smoke" / name / "training_log.jsonl").open()]
         assert log[-1]["step"] > 0 and log[-1]["train_words_per_second"] > 0
-    assert (project / "training" / "smoke" / "span" / "predictions.html").exists()
+        assert (project / "training" / "smoke" / name / "run.log").exists()
+        assert list((project / "training" / "smoke" / name / "tensorboard").glob("events.out.tfevents.*"))
+    smoke = project / "training" / "smoke"
+    assert (smoke / "span" / "predictions.html").exists() and (smoke / "span" / "report.html").exists()
+    assert (smoke / "training_curves.png").exists() and (smoke / "per_type_f1.png").exists()

@@ -1,0 +1,78 @@
+"""Training you can watch: run.log, TensorBoard events read back, plots, report, GLiNER script."""
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import spacy
+from spacy.tokens import DocBin
+
+from tests.util import TRAIN_DATA, make_doc
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tiny_transformer, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("run")
+    nlp = spacy.blank("en")
+    DocBin(docs=[make_doc(nlp, w, e) for w, e in TRAIN_DATA]).to_disk(tmp / "d.spacy")
+    out = tmp / "span"
+    result = subprocess.run(
+        [sys.executable, "-m", "spacy_ner_ext", "train", str(ROOT / "configs" / "span.cfg"), str(out),
+         "--paths.train", str(tmp / "d.spacy"), "--paths.dev", str(tmp / "d.spacy"),
+         "--paths.descriptions", str(ROOT / "corpus" / "descriptions" / "conll2003.json"),
+         "--components.transformer.model.name", tiny_transformer, "--training.max_steps", "6",
+         "--training.eval_frequency", "2", "--components.span_ner.model.hidden_width", "32"],
+        capture_output=True, text=True, cwd=tmp)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    result = subprocess.run([sys.executable, "-m", "spacy_ner_ext", "evaluate", str(out / "model-last"),
+                             str(tmp / "d.spacy"), "--output", str(out / "test_results.json"),
+                             "--displacy-page", str(out / "predictions.html")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+def test_run_folder_keeps_everything(tiny_run):
+    lines = (tiny_run / "run.log").read_text().splitlines()
+    assert lines[0].split(" ", 1)[1].startswith("$ ") and any("Saved pipeline" in line for line in lines)
+    assert all(line[:4].isdigit() and "T" in line[:20] for line in lines)  # every line timestamped
+    assert spacy.util.load_config(tiny_run / "config.cfg")["training"]["max_steps"] == 6
+    assert (tiny_run / "model-best").is_dir() and (tiny_run / "model-last").is_dir()
+
+
+def test_tensorboard_events_read_back_to_the_logged_values(tiny_run, tmp_path):
+    from spacy_ner_ext.tensorboard_log import export_csv
+
+    n = export_csv(tiny_run / "tensorboard", tmp_path / "scalars.csv")
+    rows = list(csv.DictReader((tmp_path / "scalars.csv").open()))
+    assert len(rows) == n > 0
+    logged = [json.loads(line) for line in (tiny_run / "training_log.jsonl").open()]
+    assert [r["step"] for r in logged] == [0, 2, 4, 6]
+    by_key = {(int(r["step"]), r["metric"]): float(r["value"]) for r in rows}
+    for record in logged:
+        assert by_key[(record["step"], "loss/span_ner")] == pytest.approx(record["losses"]["span_ner"], rel=1e-6)
+        assert by_key[(record["step"], "score/ents_f")] == pytest.approx(record["scores"]["ents_f"], rel=1e-6)
+        assert (record["step"], "train/learn_rate") in by_key and (record["step"], "train/words_per_second") in by_key
+
+
+def test_plots_and_report(tiny_run, tmp_path):
+    from spacy_ner_ext.plots import plot_per_type_f1, plot_training_curves
+    from spacy_ner_ext.report import write_report
+
+    plot_training_curves([tiny_run], tiny_run / "training_curves.png")
+    plot_per_type_f1({"a": tiny_run / "test_results.json", "b": tiny_run / "test_results.json"}, tmp_path / "t.png")
+    for png in (tiny_run / "training_curves.png", tmp_path / "t.png"):
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
+    page = write_report(tiny_run).read_text()
+    assert "Scores on the test set" in page and "data:image/png;base64," in page
+    assert "predictions.html" in page and "[components.span_ner]" in page
+
+
+def test_gliner_script_fails_clearly_without_gliner(tmp_path):
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "evaluate_gliner.py"), str(tmp_path / "model"),
+                             str(tmp_path / "test.spacy")], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "evaluate_gliner: the 'gliner' package is not installed" in result.stderr
