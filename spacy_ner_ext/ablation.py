@@ -3,7 +3,7 @@ scored per type, with training speed, as one JSON table and one bar chart."""
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 import spacy
 from spacy.tokens import Doc

@@ -10,20 +10,16 @@ from typing import Callable, Dict, Iterable, List, Optional, Tuple, Union
 import srsly
 from spacy import util
 from spacy.language import Language
-from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc, Span
 from spacy.training import Example, validate_get_examples
 from spacy.vocab import Vocab
 from thinc.api import Model
 
+from .torch_pipe import TorchNerPipe
 from .type_encoders import TypeInput
 from .type_vectors import TypeVectors, resolve_descriptions
 
-if not Span.has_extension("ner_score"):
-    Span.set_extension("ner_score", default=None)
-
-
-class DescribedTypesPipe(TrainablePipe):
+class DescribedTypesPipe(TorchNerPipe):
     """A TrainablePipe whose model takes (docs, TypeInput): one row per entity type."""
 
     def __init__(self, vocab: Vocab, model: Model, name: str, *, threshold: float, spans_key: Optional[str],

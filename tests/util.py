@@ -75,3 +75,23 @@ def blank_with_transformer(name: str, lang: str = "en") -> Language:
     nlp = spacy.blank(lang)
     nlp.add_pipe("transformer", config=transformer_config(name))
     return nlp
+
+
+def ents(doc: Doc) -> List[tuple]:
+    return [(e.start, e.end, e.label_) for e in doc.ents]
+
+
+def build_pipeline(transformer: str, factory: str, config: Dict) -> Language:
+    """The tiny transformer and one component, seeded so that training is repeatable."""
+    spacy.util.fix_random_seed(0)
+    nlp = blank_with_transformer(transformer)
+    nlp.add_pipe(factory, config=config)
+    return nlp
+
+
+def train_pipeline(nlp: Language, steps: int) -> List[Example]:
+    examples = train_examples(nlp)
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(steps):
+        nlp.update(examples, sgd=optimizer)
+    return examples

@@ -5,18 +5,17 @@ type's natural-language description and compared by cosine similarity. Types can
 or redescribed after training (`set_descriptions`), which gives zero-shot and few-shot NER.
 """
 from pathlib import Path
-from typing import Callable, Dict, Iterable, Optional, Union
+from typing import Callable, Iterable, List, Optional, Union
 
 import numpy
 from safetensors.numpy import load_file, save_file
 from spacy import util
 from spacy.language import Language
-from spacy.scorer import get_ner_prf
-from spacy.tokens import Doc, Span
-from spacy.training import Example, validate_examples
+from spacy.tokens import Doc
+from spacy.training import Example
 from spacy.util import registry
 from spacy.vocab import Vocab
-from thinc.api import Config, Model, Optimizer
+from thinc.api import Config, Model
 
 from .. import losses as _registers_losses  # noqa: F401
 from ..backbone import DEFAULT_MODEL_NAME
@@ -97,21 +96,8 @@ class ContrastiveNER(DescribedTypesPipe):
         return TypeInput([self.cfg["null_description"]] + types.texts,
                          numpy.concatenate([self.null_vector, types.vectors]))
 
-    def update(self, examples: Iterable[Example], *, drop: float = 0.0, sgd: Optional[Optimizer] = None,
-               losses: Optional[Dict[str, float]] = None) -> Dict[str, float]:
-        losses = {} if losses is None else losses
-        losses.setdefault(self.name, 0.0)
-        examples = list(examples)
-        validate_examples(examples, "ContrastiveNER.update")
-        if not any(len(eg.predicted) for eg in examples):
-            return losses
-        scores, backprop = self.model.begin_update(([eg.predicted for eg in examples], self._type_input()))
-        loss, d_scores = self.get_loss(examples, scores)
-        backprop(d_scores)
-        if sgd is not None:
-            self.finish_update(sgd)
-        losses[self.name] += loss
-        return losses
+    def _train_input(self, examples: List[Example]):
+        return ([eg.predicted for eg in examples], self._type_input()), ()
 
     def get_loss(self, examples: Iterable[Example], scores):
         """scores: the 1-tuple of logits [batch, length, 1 + n_types]."""
@@ -146,19 +132,6 @@ class ContrastiveNER(DescribedTypesPipe):
         else:
             probs = 1.0 / (1.0 + numpy.exp(-logits))
         return [decode_tokens(probs[i, : len(doc), 1:], self.threshold) for i, doc in enumerate(docs)]
-
-    def set_annotations(self, docs: Iterable[Doc], predictions) -> None:
-        for doc, spans in zip(docs, predictions):
-            ents = []
-            for start, end, t, score in spans:
-                span = Span(doc, start, end, label=self.labels[t])
-                span._.ner_score = score
-                ents.append(span)
-            doc.ents = ents
-
-    def score(self, examples: Iterable[Example], **kwargs) -> Dict:
-        validate_examples(examples, "ContrastiveNER.score")
-        return self.scorer(examples, **kwargs) if self.scorer else get_ner_prf(examples)
 
     def to_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> None:
         super().to_disk(path, exclude=exclude)

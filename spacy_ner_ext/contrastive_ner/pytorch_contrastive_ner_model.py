@@ -1,5 +1,5 @@
 """The torch module behind contrastive_ner: tokens projected into the description space."""
-from typing import Dict
+from typing import Dict, Tuple
 
 import torch
 from torch import nn
@@ -42,9 +42,10 @@ class ContrastiveTokenScorer(nn.Module):
     def prepare_state(self, state: Dict[str, torch.Tensor]) -> None:
         self.ensure_output(state["output.weight"].shape[0])
 
-    def forward(self, tokens: torch.Tensor, types: torch.Tensor) -> torch.Tensor:
-        """tokens [batch, length, width], types [n, type_width] -> logits [batch, length, 1 + n]
-        where column 0 is "no entity" (n counts the null row when it is described)."""
+    def forward(self, tokens: torch.Tensor, types: torch.Tensor) -> Tuple[torch.Tensor]:
+        """tokens [batch, length, width], types [n, type_width] -> a 1-tuple of logits
+        [batch, length, 1 + n] where column 0 is "no entity" (n counts the null row when it is
+        described)."""
         self.ensure_output(types.shape[1], tokens.device)
         x = self.dropout(tokens)
         if self.hidden is not None:
@@ -52,4 +53,4 @@ class ContrastiveTokenScorer(nn.Module):
         projected = nn.functional.normalize(self.output(x), dim=-1)
         classes = torch.cat([self.null_vector, types], 0) if self.learned_null else types
         classes = nn.functional.normalize(classes, dim=-1)
-        return torch.matmul(projected, classes.t()) / self.log_temperature.exp()
+        return (torch.matmul(projected, classes.t()) / self.log_temperature.exp(),)

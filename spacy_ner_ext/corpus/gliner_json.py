@@ -12,7 +12,7 @@ from spacy.tokens import Doc
 
 from .errors import CorpusFormatError, RepairLog
 from .io import read_text
-from .spans import make_spans, set_entities
+from .spans import take_docs, make_spans, set_entities
 
 
 def read_gliner_json(
@@ -25,34 +25,31 @@ def read_gliner_json(
     if not isinstance(data, list):
         raise CorpusFormatError(path, None, "expected a JSON list of examples")
     repairs = RepairLog(path)
-    docs = []
-    for i, example in enumerate(data):
-        where = f"example {i}"
-        if not isinstance(example, dict) or not isinstance(example.get("sentence"), str):
-            raise CorpusFormatError(path, where, "expected an object with a string 'sentence'")
-        text = example["sentence"]
-        items = []
-        for ent in example.get("entities", []):
-            pos = ent.get("pos") if isinstance(ent, dict) else None
-            if not (isinstance(pos, list) and len(pos) == 2):
-                raise CorpusFormatError(path, where, f"entity {ent!r} needs 'pos': [start, end]")
-            start, end = pos
-            name = ent.get("name")
-            if isinstance(start, int) and isinstance(end, int) and name is not None and text[start:end] != name:
-                raise CorpusFormatError(
-                    path, where,
-                    f"entity {name!r} does not match the text at {start}:{end} ({text[start:end]!r})",
-                )
-            items.append({"start": start, "end": end, "label": ent.get("type")})
-        doc = nlp.make_doc(text)
-        spans = make_spans(doc, items, "characters", str(path), where, alignment_mode)
-        docs.append(set_entities(doc, spans, str(path), where, on_overlap, repairs))
-        if limit and len(docs) >= limit:
-            break
-    if not docs:
-        raise CorpusFormatError(path, None, "no examples found")
-    repairs.warn()
-    return docs
+
+    def parse():
+        for i, example in enumerate(data):
+            where = f"example {i}"
+            if not isinstance(example, dict) or not isinstance(example.get("sentence"), str):
+                raise CorpusFormatError(path, where, "expected an object with a string 'sentence'")
+            text = example["sentence"]
+            items = []
+            for ent in example.get("entities", []):
+                pos = ent.get("pos") if isinstance(ent, dict) else None
+                if not (isinstance(pos, list) and len(pos) == 2):
+                    raise CorpusFormatError(path, where, f"entity {ent!r} needs 'pos': [start, end]")
+                start, end = pos
+                name = ent.get("name")
+                if isinstance(start, int) and isinstance(end, int) and name is not None and text[start:end] != name:
+                    raise CorpusFormatError(
+                        path, where,
+                        f"entity {name!r} does not match the text at {start}:{end} ({text[start:end]!r})",
+                    )
+                items.append({"start": start, "end": end, "label": ent.get("type")})
+            doc = nlp.make_doc(text)
+            spans = make_spans(doc, items, "characters", str(path), where, alignment_mode)
+            yield set_entities(doc, spans, str(path), where, on_overlap, repairs)
+
+    return take_docs(path, parse(), limit, repairs)
 
 
 def write_gliner_json(docs, path: Union[str, Path]) -> None:

@@ -14,7 +14,7 @@ from spacy.tokens import Doc
 
 from .errors import CorpusFormatError, RepairLog
 from .io import read_text
-from .spans import SPANS_KEY, make_spans, set_entities
+from .spans import take_docs, SPANS_KEY, make_spans, set_entities
 
 FORMATS = ("tokens", "text")
 
@@ -44,30 +44,27 @@ def read_jsonl(
     if annotation_format not in FORMATS:
         raise ValueError(f"annotation_format must be one of {FORMATS}, not {annotation_format!r}")
     repairs = RepairLog(path)
-    docs = []
-    for lineno, obj in iter_jsonl(path):
-        where = f"line {lineno}" + (f" (id {obj['id']!r})" if "id" in obj else "")
-        if annotation_format == "tokens":
-            tokens = obj.get("tokens")
-            if not isinstance(tokens, list) or not all(isinstance(t, str) and t for t in tokens):
-                raise CorpusFormatError(path, where, "'tokens' must be a list of non-empty strings")
-            doc = Doc(nlp.vocab, words=tokens)
-            spans = make_spans(doc, obj.get("token_spans", []), "tokens", str(path), where)
-        else:
-            text = obj.get("text")
-            if not isinstance(text, str):
-                raise CorpusFormatError(path, where, "'text' must be a string")
-            doc = nlp.make_doc(text)
-            spans = make_spans(doc, obj.get("char_spans", []), "characters", str(path), where, alignment_mode)
-        if "id" in obj:
-            doc.user_data["id"] = obj["id"]
-        docs.append(set_entities(doc, spans, str(path), where, on_overlap, repairs))
-        if limit and len(docs) >= limit:
-            break
-    if not docs:
-        raise CorpusFormatError(path, None, "no examples found")
-    repairs.warn()
-    return docs
+
+    def parse():
+        for lineno, obj in iter_jsonl(path):
+            where = f"line {lineno}" + (f" (id {obj['id']!r})" if "id" in obj else "")
+            if annotation_format == "tokens":
+                tokens = obj.get("tokens")
+                if not isinstance(tokens, list) or not all(isinstance(t, str) and t for t in tokens):
+                    raise CorpusFormatError(path, where, "'tokens' must be a list of non-empty strings")
+                doc = Doc(nlp.vocab, words=tokens)
+                spans = make_spans(doc, obj.get("token_spans", []), "tokens", str(path), where)
+            else:
+                text = obj.get("text")
+                if not isinstance(text, str):
+                    raise CorpusFormatError(path, where, "'text' must be a string")
+                doc = nlp.make_doc(text)
+                spans = make_spans(doc, obj.get("char_spans", []), "characters", str(path), where, alignment_mode)
+            if "id" in obj:
+                doc.user_data["id"] = obj["id"]
+            yield set_entities(doc, spans, str(path), where, on_overlap, repairs)
+
+    return take_docs(path, parse(), limit, repairs)
 
 
 def doc_to_record(doc: Doc, default_id: Union[int, str]) -> dict:

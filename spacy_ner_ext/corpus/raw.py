@@ -18,7 +18,7 @@ from spacy.tokens import Doc, Span
 
 from .errors import CorpusFormatError, CorpusWarning, RepairLog
 from .jsonl import iter_jsonl
-from .spans import set_entities
+from .spans import take_docs, set_entities
 
 
 @dataclass
@@ -122,21 +122,19 @@ def read_raw_annotations(
     `strict=True`, an error); the `report` passed in, if any, gets the counts."""
     report = report if report is not None else MatchReport()
     repairs = RepairLog(path)
-    docs = []
-    for lineno, obj in iter_jsonl(path):
-        example_id = str(obj.get("id", f"line {lineno}"))
-        where = f"line {lineno} (id {example_id!r})"
-        if not isinstance(obj.get("text"), str):
-            raise CorpusFormatError(path, where, "'text' must be a string")
-        doc = nlp.make_doc(obj["text"])
-        doc.user_data["id"] = example_id
-        spans = match_mentions(doc, _mentions(obj, str(path), where), example_id, fuzzy_threshold, report)
-        docs.append(set_entities(doc, spans, str(path), where, on_overlap, repairs))
-        if limit and len(docs) >= limit:
-            break
-    if not docs:
-        raise CorpusFormatError(path, None, "no examples found")
-    repairs.warn()
+
+    def parse():
+        for lineno, obj in iter_jsonl(path):
+            example_id = str(obj.get("id", f"line {lineno}"))
+            where = f"line {lineno} (id {example_id!r})"
+            if not isinstance(obj.get("text"), str):
+                raise CorpusFormatError(path, where, "'text' must be a string")
+            doc = nlp.make_doc(obj["text"])
+            doc.user_data["id"] = example_id
+            spans = match_mentions(doc, _mentions(obj, str(path), where), example_id, fuzzy_threshold, report)
+            yield set_entities(doc, spans, str(path), where, on_overlap, repairs)
+
+    docs = take_docs(path, parse(), limit, repairs)
     if report.unmatched:
         listed = "; ".join(f"id {i!r}: {m!r} ({label})" for i, m, label in report.unmatched[:20])
         more = len(report.unmatched) - 20

@@ -1,4 +1,5 @@
 """Putting labelled offsets onto a Doc: token or character offsets, flat or nested."""
+from itertools import islice
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 from spacy.tokens import Doc, Span
@@ -88,3 +89,12 @@ def first_overlap(spans: Sequence[Span]) -> Tuple[Span, Span]:
         if b.start < a.end:
             return a, b
     raise ValueError("no overlap")
+
+
+def take_docs(path, docs: Iterable[Doc], limit: int, repairs: RepairLog) -> List[Doc]:
+    """The first `limit` docs (0: all); input with none is an error; repairs are reported."""
+    taken = list(islice(docs, limit or None))
+    if not taken:
+        raise CorpusFormatError(path, None, "no examples found")
+    repairs.warn()
+    return taken

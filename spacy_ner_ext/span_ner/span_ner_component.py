@@ -14,11 +14,11 @@ from typing import Callable, Dict, Iterable, List, Optional, Union
 import numpy
 from spacy.language import Language
 from spacy.scorer import Scorer, get_ner_prf
-from spacy.tokens import Doc, Span, SpanGroup
+from spacy.tokens import Doc, SpanGroup
 from spacy.training import Example, validate_examples
 from spacy.util import registry
 from spacy.vocab import Vocab
-from thinc.api import Config, Model, Optimizer
+from thinc.api import Config, Model
 
 from .. import losses as _registers_losses  # noqa: F401
 from ..backbone import DEFAULT_MODEL_NAME
@@ -130,24 +130,9 @@ class SpanNER(DescribedTypesPipe):
         others = [i for i in all_types if i not in set(present)]
         return sorted(present + self._rng.sample(others, min(n_negative, len(others))))
 
-    def update(self, examples: Iterable[Example], *, drop: float = 0.0, sgd: Optional[Optimizer] = None,
-               losses: Optional[Dict[str, float]] = None) -> Dict[str, float]:
-        if losses is None:
-            losses = {}
-        losses.setdefault(self.name, 0.0)
-        examples = list(examples)
-        validate_examples(examples, "SpanNER.update")
-        if not any(len(eg.predicted) for eg in examples):
-            return losses
+    def _train_input(self, examples: List[Example]):
         type_ids = self._batch_types(examples)
-        docs = [eg.predicted for eg in examples]
-        scores, backprop = self.model.begin_update((docs, self._type_input().select(type_ids)))
-        loss, d_scores = self.get_loss(examples, scores, type_ids)
-        backprop(d_scores)
-        if sgd is not None:
-            self.finish_update(sgd)
-        losses[self.name] += loss
-        return losses
+        return ([eg.predicted for eg in examples], self._type_input().select(type_ids)), (type_ids,)
 
     def get_loss(self, examples: Iterable[Example], scores, type_ids: Optional[List[int]] = None):
         from ..torch_bridge import loss_and_gradients
@@ -198,18 +183,12 @@ class SpanNER(DescribedTypesPipe):
 
     def set_annotations(self, docs: Iterable[Doc], predictions) -> None:
         key = self.cfg["spans_key"]
+        if key is None:
+            return super().set_annotations(docs, predictions)
         for doc, spans in zip(docs, predictions):
-            made = []
-            for start, end, t, score in spans:
-                span = Span(doc, start, end, label=self.labels[t])
-                span._.ner_score = score
-                made.append(span)
-            if key is None:
-                doc.ents = made
-            else:
-                group = SpanGroup(doc, name=key, spans=made)
-                group.attrs["scores"] = [s[3] for s in spans]
-                doc.spans[key] = group
+            group = SpanGroup(doc, name=key, spans=self.make_spans(doc, spans))
+            group.attrs["scores"] = [s[3] for s in spans]
+            doc.spans[key] = group
 
     def score(self, examples: Iterable[Example], **kwargs) -> Dict:
         validate_examples(examples, "SpanNER.score")

@@ -8,6 +8,7 @@ from thinc.api import Model, PyTorchWrapper_v3
 from thinc.types import Floats2d
 
 from ..type_encoders import TypeInput, frozen_type_encoder
+from ..typed_model import build_typed_model
 from ..torch_bridge import convert_padded_inputs, convert_tuple_outputs, deserialize_torch_model, serialize_torch_model
 from .pytorch_span_ner_model import SpanScorer
 
@@ -40,40 +41,4 @@ def build_span_ner_model(
         deserialize_model=deserialize_torch_model,
     )
     type_encoder = type_encoder if type_encoder is not None else frozen_type_encoder()
-    return Model(
-        "span_ner_model",
-        forward,
-        init=init,
-        layers=[tok2vec, type_encoder, scorer],
-        refs={"tok2vec": tok2vec, "type_encoder": type_encoder, "scorer": scorer},
-        attrs={"max_span_length": max_span_length},
-    )
-
-
-def forward(model: Model, inputs: Tuple[List[Doc], TypeInput], is_train: bool):
-    docs, types = inputs
-    token_vectors, backprop_tok2vec = model.get_ref("tok2vec")(docs, is_train)
-    type_vectors, backprop_types = model.get_ref("type_encoder")(types, is_train)
-    logits, backprop_scorer = model.get_ref("scorer")((token_vectors, type_vectors), is_train)
-
-    def backprop(d_logits: SpanLogits) -> List:
-        d_token_vectors, d_type_vectors = backprop_scorer(d_logits)
-        backprop_tok2vec(d_token_vectors)
-        backprop_types(d_type_vectors)
-        return []
-
-    return logits, backprop
-
-
-def init(model: Model, X=None, Y=None) -> None:
-    tok2vec = model.get_ref("tok2vec")
-    if X is None:
-        tok2vec.initialize()
-        return
-    docs, types = X
-    tok2vec.initialize(X=docs)
-    type_encoder = model.get_ref("type_encoder")
-    type_encoder.initialize(X=types)
-    # One forward pass materializes the scorer's lazy layers at the right widths.
-    token_vectors = tok2vec.predict(docs[:2])
-    model.get_ref("scorer").predict((token_vectors, type_encoder.predict(types)))
+    return build_typed_model("span_ner_model", tok2vec, type_encoder, scorer, max_span_length=max_span_length)

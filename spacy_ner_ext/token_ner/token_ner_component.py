@@ -7,24 +7,22 @@ likelihood of the gold sequence (plus the token loss, if one is given) and Viter
 never takes a forbidden transition.
 """
 from itertools import islice
-from typing import Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Callable, Iterable, List, Optional, Tuple
 
 import numpy
 import torch
 from spacy.language import Language
-from spacy.pipeline import TrainablePipe
-from spacy.scorer import get_ner_prf
-from spacy.tokens import Doc, Span
-from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.tokens import Doc
+from spacy.training import Example, validate_get_examples
 from spacy.util import registry
 from spacy.vocab import Vocab
-from thinc.api import Config, Model, Optimizer
+from thinc.api import Config, Model
 
 from .. import losses as _registers_losses  # noqa: F401
 from ..corpus.errors import RepairLog
 from ..corpus.tags import tags_to_spans
-from ..described_types import DescribedTypesPipe  # noqa: F401  (registers Span._.ner_score)
 from ..torch_bridge import loss_and_gradients
+from ..torch_pipe import TorchNerPipe
 from .crf import allowed_transitions, crf_log_likelihood, viterbi
 
 DEFAULT_TOKEN_NER_MODEL = """
@@ -60,7 +58,7 @@ def make_token_ner(nlp: Language, name: str, model: Model, scheme: str, loss: Op
     return TokenNER(nlp.vocab, model, name, scheme=scheme, loss=loss, scorer=scorer)
 
 
-class TokenNER(TrainablePipe):
+class TokenNER(TorchNerPipe):
     def __init__(self, vocab: Vocab, model: Model, name: str = "token_ner", *, scheme: str = "bio",
                  loss: Optional[Callable] = None, scorer: Optional[Callable] = None):
         if scheme not in SCHEMES:
@@ -125,21 +123,8 @@ class TokenNER(TrainablePipe):
                 mask[b, i] = True
         return targets, mask
 
-    def update(self, examples: Iterable[Example], *, drop: float = 0.0, sgd: Optional[Optimizer] = None,
-               losses: Optional[Dict[str, float]] = None) -> Dict[str, float]:
-        losses = {} if losses is None else losses
-        losses.setdefault(self.name, 0.0)
-        examples = list(examples)
-        validate_examples(examples, "TokenNER.update")
-        if not any(len(eg.predicted) for eg in examples):
-            return losses
-        outputs, backprop = self.model.begin_update(([eg.predicted for eg in examples], self._allowed()))
-        loss, d_outputs = self.get_loss(examples, outputs)
-        backprop(d_outputs)
-        if sgd is not None:
-            self.finish_update(sgd)
-        losses[self.name] += loss
-        return losses
+    def _train_input(self, examples: List[Example]):
+        return ([eg.predicted for eg in examples], self._allowed()), ()
 
     def get_loss(self, examples: Iterable[Example], outputs):
         examples = list(examples)
@@ -187,16 +172,3 @@ class TokenNER(TrainablePipe):
             spans = tags_to_spans([tags[t] for t in path], scheme, self.name, repairs=quiet)
             predictions.append([(s, e, label, float(token_p[s:e].mean())) for s, e, label in spans])
         return predictions
-
-    def set_annotations(self, docs: Iterable[Doc], predictions) -> None:
-        for doc, spans in zip(docs, predictions):
-            ents = []
-            for start, end, label, score in spans:
-                span = Span(doc, start, end, label=label)
-                span._.ner_score = score
-                ents.append(span)
-            doc.ents = ents
-
-    def score(self, examples: Iterable[Example], **kwargs) -> Dict:
-        validate_examples(examples, "TokenNER.score")
-        return self.scorer(examples, **kwargs) if self.scorer else get_ner_prf(examples)

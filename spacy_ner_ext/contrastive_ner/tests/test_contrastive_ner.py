@@ -6,35 +6,18 @@ from spacy.tokens import Doc
 
 from spacy_ner_ext.contrastive_ner.decoding import decode_tokens
 from spacy_ner_ext.losses import contrastive_binary_loss_v1, contrastive_infonce_loss_v1
-from tests.util import TRAIN_DATA, blank_with_transformer, train_examples
+from tests.util import TRAIN_DATA, build_pipeline, ents, train_examples, train_pipeline
 
 
 def build(tiny_transformer, **cfg):
-    spacy.util.fix_random_seed(0)
-    nlp = blank_with_transformer(tiny_transformer)
     # Descriptions are embedded by the packaged MiniLM (the default description encoder).
-    config = {"model": {"hidden_width": 32}}
-    config.update(cfg)
-    nlp.add_pipe("contrastive_ner", config=config)
-    return nlp
-
-
-def train(nlp, steps=60):
-    examples = train_examples(nlp)
-    optimizer = nlp.initialize(lambda: examples)
-    for _ in range(steps):
-        nlp.update(examples, sgd=optimizer)
-    return examples
-
-
-def ents(doc):
-    return [(e.start, e.end, e.label_) for e in doc.ents]
+    return build_pipeline(tiny_transformer, "contrastive_ner", {"model": {"hidden_width": 32}, **cfg})
 
 
 @pytest.fixture(scope="module")
 def trained(tiny_transformer):
     nlp = build(tiny_transformer)
-    train(nlp)
+    train_pipeline(nlp, 60)
     return nlp
 
 
@@ -50,7 +33,7 @@ def test_overfits_a_handful_of_examples(trained):
 ])
 def test_other_settings_learn_too(tiny_transformer, tmp_path, cfg):
     nlp = build(tiny_transformer, **cfg)
-    examples = train(nlp, steps=80)
+    examples = train_pipeline(nlp, steps=80)
     assert nlp.evaluate(examples)["ents_f"] == 1.0
     nlp.to_disk(tmp_path / "p")
     loaded = spacy.load(tmp_path / "p")

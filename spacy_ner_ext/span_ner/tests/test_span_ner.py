@@ -7,36 +7,19 @@ from spacy.training import Example
 
 from spacy_ner_ext.losses import span_bce_loss_v1
 from spacy_ner_ext.span_ner.decoding import candidate_spans, decode, resolve_overlaps
-from tests.util import TRAIN_DATA, blank_with_transformer, make_doc, train_examples
+from tests.util import TRAIN_DATA, build_pipeline, ents, make_doc, train_examples, train_pipeline
 
 
 def build(tiny_transformer, **cfg):
-    spacy.util.fix_random_seed(0)
-    nlp = blank_with_transformer(tiny_transformer)
     # Descriptions are embedded by the packaged MiniLM (the default): a random encoder would give
     # every type nearly the same vector.
-    config = {"model": {"hidden_width": 32, "max_span_length": 4}}
-    config.update(cfg)
-    nlp.add_pipe("span_ner", config=config)
-    return nlp
-
-
-def train(nlp, steps=60):
-    examples = train_examples(nlp)
-    optimizer = nlp.initialize(lambda: examples)
-    for _ in range(steps):
-        nlp.update(examples, sgd=optimizer)
-    return examples
-
-
-def ents(doc):
-    return [(e.start, e.end, e.label_) for e in doc.ents]
+    return build_pipeline(tiny_transformer, "span_ner", {"model": {"hidden_width": 32, "max_span_length": 4}, **cfg})
 
 
 @pytest.fixture(scope="module")
 def trained(tiny_transformer):
     nlp = build(tiny_transformer)
-    train(nlp)
+    train_pipeline(nlp, 60)
     return nlp
 
 
@@ -95,7 +78,7 @@ def test_nested_spans_go_to_doc_spans(tiny_transformer):
 
 def test_label_added_after_training_is_predicted_from_its_description(tiny_transformer):
     nlp = build(tiny_transformer, spans_key="sc")
-    train(nlp, steps=60)
+    train_pipeline(nlp, steps=60)
     pipe = nlp.get_pipe("span_ner")
     words = TRAIN_DATA[0][0]
     before = nlp(Doc(nlp.vocab, words=words))
@@ -172,7 +155,7 @@ def test_jointly_trained_type_encoder(tiny_transformer, tmp_path):
     nlp = build(tiny_transformer, model={
         "hidden_width": 32, "max_span_length": 4,
         "type_encoder": {"@architectures": "spacy_ner_ext.TransformerTypeEncoder.v1", "name": tiny_transformer}})
-    examples = train(nlp, steps=80)
+    examples = train_pipeline(nlp, steps=80)
     encoder = nlp.get_pipe("span_ner").model.get_ref("type_encoder")
     before = {k: v.clone() for k, v in encoder.shims[0]._model.state_dict().items()}
     nlp.update(examples, sgd=nlp.create_optimizer())

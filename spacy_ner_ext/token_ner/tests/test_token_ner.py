@@ -11,7 +11,7 @@ from spacy_ner_ext.losses import (
     compound_loss_v1, cross_entropy_loss_v1, dice_loss_v1, focal_loss_v1, label_smoothing_loss_v1, soft_iou_loss_v1,
 )
 from spacy_ner_ext.token_ner.crf import FORBIDDEN, allowed_transitions, crf_log_likelihood, viterbi
-from tests.util import TRAIN_DATA, blank_with_transformer, train_examples
+from tests.util import TRAIN_DATA, build_pipeline, ents, train_pipeline
 
 TAGS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
 
@@ -119,17 +119,10 @@ def test_loss_gradients_are_finite(loss):
 
 
 def build(tiny_transformer, crf=True, scheme="bio", loss=None):
-    spacy.util.fix_random_seed(0)
-    nlp = blank_with_transformer(tiny_transformer)
     config = {"model": {"hidden_width": 32, "crf": crf}, "scheme": scheme}
     if loss:
         config["loss"] = loss
-    nlp.add_pipe("token_ner", config=config)
-    return nlp
-
-
-def ents(doc):
-    return [(e.start, e.end, e.label_) for e in doc.ents]
+    return build_pipeline(tiny_transformer, "token_ner", config)
 
 
 @pytest.mark.parametrize("crf,scheme,loss", [
@@ -140,10 +133,7 @@ def ents(doc):
 ])
 def test_overfits_and_round_trips(tiny_transformer, tmp_path, crf, scheme, loss):
     nlp = build(tiny_transformer, crf, scheme, loss)
-    examples = train_examples(nlp)
-    optimizer = nlp.initialize(lambda: examples)
-    for _ in range(60):
-        nlp.update(examples, sgd=optimizer)
+    examples = train_pipeline(nlp, 60)
     assert nlp.evaluate(examples)["ents_f"] == 1.0
     nlp.to_disk(tmp_path / "p")
     loaded = spacy.load(tmp_path / "p")
