@@ -18,6 +18,7 @@ from spacy.vocab import Vocab
 from thinc.api import Config, Model
 
 from .. import losses as _registers_losses  # noqa: F401
+from ..default_configs import TRANSFORMER_LISTENER, FROZEN_TYPE_ENCODER
 from ..backbone import DEFAULT_MODEL_NAME
 from ..described_types import DescribedTypesPipe
 from ..torch_bridge import loss_and_gradients
@@ -33,18 +34,7 @@ hidden_width = 256
 dropout = 0.1
 temperature = 0.05
 learned_null = true
-
-[model.tok2vec]
-@architectures = "spacy-transformers.TransformerListener.v1"
-grad_factor = 1.0
-upstream = "*"
-
-[model.tok2vec.pooling]
-@layers = "reduce_mean.v1"
-
-[model.type_encoder]
-@architectures = "spacy_ner_ext.FrozenTypeEncoder.v1"
-"""
+""" + TRANSFORMER_LISTENER + FROZEN_TYPE_ENCODER
 DEFAULT_MODEL = Config().from_str(DEFAULT_CONTRASTIVE_NER_MODEL)["model"]
 NULL_DESCRIPTION = "Ordinary words and punctuation that are not part of the name of any entity."
 

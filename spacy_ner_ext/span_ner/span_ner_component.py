@@ -21,6 +21,7 @@ from spacy.vocab import Vocab
 from thinc.api import Config, Model
 
 from .. import losses as _registers_losses  # noqa: F401
+from ..default_configs import TRANSFORMER_LISTENER, FROZEN_TYPE_ENCODER
 from ..backbone import DEFAULT_MODEL_NAME
 from ..described_types import DescribedTypesPipe
 from .decoding import decode
@@ -32,18 +33,7 @@ max_span_length = 8
 hidden_width = 256
 dropout = 0.1
 temperature = 0.03
-
-[model.tok2vec]
-@architectures = "spacy-transformers.TransformerListener.v1"
-grad_factor = 1.0
-upstream = "*"
-
-[model.tok2vec.pooling]
-@layers = "reduce_mean.v1"
-
-[model.type_encoder]
-@architectures = "spacy_ner_ext.FrozenTypeEncoder.v1"
-"""
+""" + TRANSFORMER_LISTENER + FROZEN_TYPE_ENCODER
 DEFAULT_MODEL = Config().from_str(DEFAULT_SPAN_NER_MODEL)["model"]
 
 @Language.factory(

@@ -19,6 +19,7 @@ from spacy.vocab import Vocab
 from thinc.api import Config, Model
 
 from .. import losses as _registers_losses  # noqa: F401
+from ..default_configs import TRANSFORMER_LISTENER
 from ..corpus.errors import RepairLog
 from ..corpus.tags import tags_to_spans
 from ..torch_bridge import loss_and_gradients
@@ -31,15 +32,7 @@ DEFAULT_TOKEN_NER_MODEL = """
 hidden_width = 256
 dropout = 0.1
 crf = true
-
-[model.tok2vec]
-@architectures = "spacy-transformers.TransformerListener.v1"
-grad_factor = 1.0
-upstream = "*"
-
-[model.tok2vec.pooling]
-@layers = "reduce_mean.v1"
-"""
+""" + TRANSFORMER_LISTENER
 DEFAULT_MODEL = Config().from_str(DEFAULT_TOKEN_NER_MODEL)["model"]
 SCHEMES = {"bio": ("B", "I"), "biluo": ("B", "I", "L", "U")}
 
