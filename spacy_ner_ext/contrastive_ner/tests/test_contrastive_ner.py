@@ -76,10 +76,13 @@ def test_descriptions_added_after_training_change_predictions(trained):
     # share PER's probability, so at the default threshold neither wins.
     pipe.set_descriptions({"PERSON": pipe.descriptions["PER"]})
     try:
-        doc = Doc(trained.vocab, words=words)
+        # The listener reads the transformer's output from the doc, so run the transformer first.
+        doc = trained.get_pipe("transformer")(Doc(trained.vocab, words=words))
         (logits,) = pipe.model.predict(([doc], pipe._type_input()))
         per, person = 1 + pipe.labels.index("PER"), 1 + pipe.labels.index("PERSON")
-        numpy.testing.assert_allclose(logits[0, :, per], logits[0, :, person], rtol=1e-5)
+        assert logits[0, :, per].std() > 0.1  # real token vectors, not the listener's zeros
+        # Equal up to the float noise of embedding one description alone or in a batch.
+        numpy.testing.assert_allclose(logits[0, :, per], logits[0, :, person], atol=1e-3)
         after = ents(trained(doc))
         assert after != before
         pipe.threshold = 0.4
