@@ -1,7 +1,10 @@
 """Speed and memory: inference words per second through `nlp.pipe`, training words per
 second through `nlp.update`, peak resident memory. Each measurement runs in a fresh process
 so that the peak memory is that pipeline's alone."""
+import json
 import multiprocessing
+import subprocess
+import sys
 import platform
 import resource
 import time
@@ -91,10 +94,20 @@ def training_worker(config: str, steps: int, overrides: Dict, gpu_id: int, threa
 
 
 def run_isolated(fn, *args) -> Dict:
-    """Run fn(*args) in a fresh spawned process and return its result."""
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(1) as pool:
-        return pool.apply(fn, args)
+    """Run fn(*args) in a fresh Python process and return its result (JSON over stdout).
+
+    A plain subprocess rather than a multiprocessing pool: a pool worker that loads torch and
+    a transformer was seen to hang here."""
+    code = (
+        "import json, sys; from spacy_ner_ext import benchmark; "
+        f"result = benchmark.{fn.__name__}(*json.loads(sys.argv[1])); "
+        "print('BENCHMARK-RESULT ' + json.dumps(result))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, json.dumps(args)], capture_output=True, text=True)
+    for line in proc.stdout.splitlines():
+        if line.startswith("BENCHMARK-RESULT "):
+            return json.loads(line[len("BENCHMARK-RESULT "):])
+    raise RuntimeError(f"{fn.__name__}{args} failed:\n{proc.stderr[-3000:]}")
 
 
 def machine_info() -> Dict:
