@@ -13,7 +13,6 @@ from spacy.vocab import Vocab
 from tqdm import tqdm
 
 from spacy_ner_ext.corpus import read_conll, train_dev_split
-from spacy_ner_ext.corpus.conll import read_conll_sentences
 from spacy_ner_ext.datasets import DATASETS, find_mirror
 
 app = typer.Typer(add_completion=False)
@@ -44,15 +43,13 @@ def main(
         splits = {}
         for split, filename in tqdm(dataset.splits.items(), desc=name, unit="split"):
             path = folder / filename
+            docs = read_conll(path, vocab, n_sents=n_sents, **dataset.options)
             expected = dataset.sentences.get(split)
-            if expected:
-                found = sum(len(doc) for doc in read_conll_sentences(
-                    path, dataset.options.get("tag_column", -1), token_prefix=dataset.options.get("token_prefix", ""),
-                    separator=dataset.options.get("separator")))
-                if found != expected:
-                    typer.echo(f"{path}: {found} sentences, expected {expected}: the copy is incomplete", err=True)
-                    raise typer.Exit(1)
-            splits[split] = read_conll(path, vocab, n_sents=n_sents, **dataset.options)
+            found = sum(1 for doc in docs for _ in doc.sents)
+            if expected and found != expected:
+                typer.echo(f"{path}: {found} sentences, expected {expected}: the copy is incomplete", err=True)
+                raise typer.Exit(1)
+            splits[split] = docs
         if "dev" not in splits and dataset.dev_from_train:
             splits["train"], splits["dev"] = train_dev_split(splits["train"], dataset.dev_from_train, seed)
         out_dir = output / name

@@ -55,7 +55,8 @@ def convert(
     n_sents: int = typer.Option(1, help="conll: sentences per Doc"),
     separator: Optional[str] = typer.Option(None, help="conll: column separator (default: any whitespace)"),
     annotation_format: str = typer.Option("tokens", help="jsonl: read 'tokens' + token_spans or 'text' + char_spans"),
-    on_overlap: str = typer.Option("error", help="error, or keep_longest in doc.ents (all kept in doc.spans['sc'])"),
+    on_overlap: Optional[str] = typer.Option(
+        None, help="error, or keep_longest in doc.ents (all kept in doc.spans['sc']); default: error, raw: keep_longest"),
     fuzzy_threshold: float = typer.Option(90.0, help="raw: rapidfuzz score (0-100) for mentions not found exactly"),
     limit: int = typer.Option(0, help="Read at most this many sentences/examples (0: all)"),
     dev_output: Optional[Path] = typer.Option(None, help="Also write a dev split here"),
@@ -65,7 +66,7 @@ def convert(
     """Convert a corpus file to .spacy (or JSONL, GLiNER JSON, CoNLL)."""
     nlp = spacy.blank(lang)
     options = _options(format, scheme, tag_column, token_prefix, n_sents, separator, annotation_format,
-                       on_overlap if format != "raw" or on_overlap != "error" else "keep_longest",
+                       on_overlap or ("keep_longest" if format == "raw" else "error"),
                        fuzzy_threshold, limit)
     docs = read_docs(input_path, nlp, format, **options)
     if dev_output:

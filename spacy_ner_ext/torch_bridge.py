@@ -2,7 +2,6 @@
 safetensors serialization, and torch losses whose gradients go back to Thinc."""
 from typing import Callable, List, Sequence, Tuple
 
-import numpy
 import torch
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
@@ -70,9 +69,8 @@ def convert_tuple_outputs(model: Model, X_Ytorch, is_train: bool):
 def loss_and_gradients(loss_fn: Callable, scores: Sequence, *targets) -> Tuple[float, list]:
     """Run a torch loss on Thinc arrays; return its value and d(loss)/d(scores) as arrays."""
     logits = [xp2torch(s, requires_grad=True) for s in scores]
+    # Targets are built on the CPU with numpy; they go to the device the scores are on.
     device = logits[0].device
-    tensors = [t if isinstance(t, torch.Tensor) else torch.as_tensor(numpy.asarray(t) if not hasattr(t, "device") else t, device=device)
-               for t in targets]
-    loss = loss_fn(*logits, *[t.to(device) for t in tensors])
+    loss = loss_fn(*logits, *[torch.as_tensor(t, device=device) for t in targets])
     loss.backward()
     return float(loss.detach()), [torch2xp(x.grad) for x in logits]

@@ -85,8 +85,14 @@ class TokenNER(TorchNerPipe):
         return 1
 
     def _allowed(self) -> numpy.ndarray:
-        trans, start, end = allowed_transitions(self.tags, self.cfg["scheme"])
-        return numpy.concatenate([trans, start[None], end[None]]).astype("float32")
+        """Allowed transitions (rows), then start and end; computed once per tag set, since
+        update and predict ask for it on every batch."""
+        tags = tuple(self.tags)
+        if getattr(self, "_allowed_for", None) != tags:
+            trans, start, end = allowed_transitions(tags, self.cfg["scheme"])
+            self._allowed_matrix = numpy.concatenate([trans, start[None], end[None]]).astype("float32")
+            self._allowed_for = tags
+        return self._allowed_matrix
 
     def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Optional[Language] = None,
                    labels: Optional[List[str]] = None) -> None:
