@@ -9,7 +9,7 @@ import platform
 import resource
 import time
 from pathlib import Path
-from typing import Dict, List
+from typing import Optional, Dict, List
 
 import spacy
 from spacy.tokens import Doc, DocBin
@@ -20,13 +20,25 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _peak_gpu_mb() -> Optional[float]:
+    import torch
+
+    if not torch.cuda.is_available() or not torch.cuda.is_initialized():
+        return None
+    return round(torch.cuda.max_memory_allocated() / 2**20, 1)
+
+
 def _use_device(gpu_id: int, threads: int) -> str:
     import torch
 
     if threads:
         torch.set_num_threads(threads)
     if gpu_id >= 0:
+        from thinc.api import set_gpu_allocator
+
         spacy.require_gpu(gpu_id)
+        # Thinc's arrays then come from torch's allocator too, so its peak counts them.
+        set_gpu_allocator("pytorch")
         return f"gpu:{gpu_id} ({torch.cuda.get_device_name(gpu_id)})"
     return f"cpu ({torch.get_num_threads()} threads)"
 
@@ -58,6 +70,7 @@ def inference_worker(model: str, data: str, batch_size: int, max_words: int, gpu
         "batch_size": batch_size, "docs": len(docs), "words": n_words, "entities": n_ents,
         "seconds": round(seconds, 3), "words_per_second": round(n_words / seconds, 1),
         "load_seconds": round(load_seconds, 2), "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "peak_gpu_mb": _peak_gpu_mb(),
     }
 
 
@@ -89,7 +102,7 @@ def training_worker(config: str, steps: int, overrides: Dict, gpu_id: int, threa
     return {
         "config": config, "overrides": overrides, "device": device, "steps": steps, "words": words,
         "seconds": round(seconds, 3), "words_per_second": round(words / seconds, 1),
-        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "peak_rss_mb": round(_peak_rss_mb(), 1), "peak_gpu_mb": _peak_gpu_mb(),
     }
 
 

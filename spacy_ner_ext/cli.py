@@ -192,13 +192,14 @@ def fewshot(
     output: Path = typer.Option(Path("results/fewshot.json"), help="JSON results"),
     backbone: Optional[str] = typer.Option(None, help="Override the transformer of every config"),
     gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
+    jobs: int = typer.Option(1, help="Runs at a time (each in its own process)"),
 ):
     """Train each config on K examples per type (several seeds) and score it: F1 mean and std."""
     from .fewshot import run_fewshot
 
     overrides = {"components.transformer.model.name": backbone} if backbone else {}
     results = run_fewshot(configs, _read_dataset_split(train_data, "conll"), _read_dataset_split(test_data, "conll"),
-                          k, seed, steps, overrides, descriptions, gpu_id)
+                          k, seed, steps, overrides, descriptions, gpu_id, jobs)
     msg.table([(r["config"], r["k"], r["seeds"], f"{100 * r['f1_mean']:.2f}", f"{100 * r['f1_std']:.2f}")
                for r in results["summary"]], header=("config", "K", "seeds", "F1 mean", "F1 std"), divider=True)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -212,10 +213,13 @@ def zeroshot(
     data: Path = typer.Argument(..., exists=True, help="Test set of another dataset (.spacy)"),
     descriptions: Path = typer.Option(..., exists=True, help="That dataset's type descriptions (JSON)"),
     output: Path = typer.Option(Path("results/zeroshot.json"), help="JSON results"),
+    gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
 ):
     """Score a pipeline on types it never saw, given only their descriptions."""
     from .fewshot import run_zeroshot
 
+    if gpu_id >= 0:
+        spacy.require_gpu(gpu_id)
     result = run_zeroshot(model, _read_dataset_split(data, "conll"), descriptions)
     print_table(result, f"zero-shot: {model} on {data}")
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -227,7 +231,8 @@ def zeroshot(
 def ablation(
     config: Path = typer.Argument(Path("configs/token_softmax.cfg"), exists=True, help="Config whose loss is swapped"),
     test_data: Path = typer.Option(..., exists=True, help="Test set (.spacy)"),
-    loss: List[str] = typer.Option(["cross_entropy", "label_smoothing", "focal", "dice", "ce+soft_iou"],
+    loss: List[str] = typer.Option(["cross_entropy", "label_smoothing", "focal", "dice", "embedding_label_smoothing",
+                                    "ce+soft_iou"],
                                    help="Losses to compare (names in spacy_ner_ext.ablation.LOSSES)"),
     steps: int = typer.Option(500, help="Training steps per loss"),
     component: str = typer.Option("token_ner", help="Component whose loss is replaced"),
@@ -237,6 +242,7 @@ def ablation(
     chart: Path = typer.Option(Path("results/ablation.png"), help="Bar chart (PNG)"),
     backbone: Optional[str] = typer.Option(None, help="Override the transformer"),
     gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
+    jobs: int = typer.Option(1, help="Runs at a time (each in its own process)"),
 ):
     """Train one config with each loss for the same steps; F1 per loss and per type, JSON and PNG."""
     from .ablation import plot_ablation, run_ablation
@@ -248,7 +254,7 @@ def ablation(
         overrides["paths.train"] = str(train_data)
     if dev_data:
         overrides["paths.dev"] = str(dev_data)
-    result = run_ablation(config, loss, _read_dataset_split(test_data, "conll"), steps, overrides, component, gpu_id)
+    result = run_ablation(config, loss, test_data, steps, overrides, component, gpu_id, jobs)
     msg.table([(r["loss"], f"{100 * r['f1']:.2f}", r["words_per_second"], r["train_seconds"]) for r in result["rows"]],
               header=("loss", "test F1", "infer words/s", "train s"), divider=True)
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -19,6 +19,7 @@ from spacy.tokens import Doc, DocBin
 
 from .corpus.descriptions import load_descriptions
 from .corpus.readers import docs_to_examples
+from .runs import Run, run_all
 
 
 def sample_k_shot(docs: Sequence[Doc], k: int, seed: int) -> List[Doc]:
@@ -48,12 +49,16 @@ def score_pipeline(nlp, test_docs: Sequence[Doc], batch_size: int = 64) -> Dict:
 
 
 def run_fewshot(configs: Sequence[Path], train_docs: Sequence[Doc], test_docs: Sequence[Doc], ks: Sequence[int],
-                seeds: Sequence[int], steps: int, overrides: Dict, descriptions: Path = None, gpu_id: int = -1) -> Dict:
-    from spacy.cli.train import train
-
-    results = {"runs": [], "summary": []}
+                seeds: Sequence[int], steps: int, overrides: Dict, descriptions: Path = None, gpu_id: int = -1,
+                jobs: int = 1) -> Dict:
+    """Every config is trained on the same samples (one per K and seed) for `steps` steps, the
+    sample doubling as the dev set: K-shot means no more annotated data than that."""
+    results = {"steps": steps, "gpu_id": gpu_id, "jobs": jobs, "runs": [], "summary": []}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
+        test_path = tmp / "test.spacy"
+        DocBin(docs=test_docs).to_disk(test_path)
+        runs, meta = [], []
         for k in ks:
             for seed in seeds:
                 sample = sample_k_shot(train_docs, k, seed)
@@ -66,12 +71,12 @@ def run_fewshot(configs: Sequence[Path], train_docs: Sequence[Doc], test_docs: S
                                           "training.seed": seed, "system.seed": seed})
                     if descriptions is not None and "descriptions" in spacy.util.load_config(config)["paths"]:
                         run_overrides["paths.descriptions"] = str(descriptions)
-                    output = tmp / f"{Path(config).stem}-k{k}-seed{seed}"
-                    train(config, output, overrides=run_overrides, use_gpu=gpu_id)
-                    nlp = spacy.load(output / "model-last")
-                    scores = score_pipeline(nlp, test_docs)
-                    results["runs"].append({"config": str(config), "k": k, "seed": seed, "train_docs": len(sample),
-                                            "f1": scores["test_metrics"]["f1"], "per_type": scores["per_type"]})
+                    runs.append(Run(f"{Path(config).stem}-k{k}-seed{seed}", Path(config), run_overrides))
+                    meta.append({"config": str(config), "k": k, "seed": seed, "train_docs": len(sample)})
+        scored = run_all(runs, test_path, tmp / "runs", gpu_id, jobs, desc="few-shot")
+        for info, scores in zip(meta, scored):
+            results["runs"].append(dict(info, f1=scores["test_metrics"]["f1"], per_type=scores["per_type"],
+                                        train_seconds=scores["train_seconds"]))
         for config in configs:
             for k in ks:
                 f1s = [r["f1"] for r in results["runs"] if r["config"] == str(config) and r["k"] == k]

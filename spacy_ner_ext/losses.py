@@ -114,6 +114,80 @@ def label_smoothing_loss_v1(smoothing: float = 0.1) -> Callable[..., torch.Tenso
     return loss
 
 
+class EmbeddingLabelSmoothing:
+    """Label smoothing whose smoothing mass goes to the labels the gold one is close to, in a
+    space of learned label embeddings, instead of evenly to all of them.
+
+    target = (1 - smoothing) * one_hot(gold) + smoothing * q(gold), where q(gold) is a softmax over
+    the other labels of cos(e_gold, e_j) / temperature. A lower temperature sharpens q.
+
+    The embeddings learn which labels the model itself confuses: after each training call they
+    take one step (their own Adam) towards making q(gold) match the model's predicted distribution
+    over the non-gold labels (detached, so this never pushes the tagger). They are state of
+    training only: prediction never reads them, so they are not saved with the pipeline, and a
+    resumed training starts them afresh. With equal embeddings q is uniform over the other labels.
+    """
+
+    def __init__(self, smoothing: float, temperature: float, width: int, learn_rate: float, seed: int):
+        if not 0.0 <= smoothing < 1.0:
+            raise ValueError(f"smoothing must be in [0, 1), not {smoothing}")
+        if temperature <= 0:
+            raise ValueError(f"temperature must be > 0, not {temperature}")
+        self.smoothing, self.temperature, self.width = smoothing, temperature, width
+        self.learn_rate, self.seed = learn_rate, seed
+        self.embeddings: Optional[torch.nn.Parameter] = None
+        self.optimizer: Optional[torch.optim.Optimizer] = None
+
+    def _embeddings_for(self, logits: torch.Tensor) -> torch.nn.Parameter:
+        n_labels = logits.shape[-1]
+        if self.embeddings is None or self.embeddings.shape[0] != n_labels:
+            generator = torch.Generator().manual_seed(self.seed)
+            init = torch.randn(n_labels, self.width, generator=generator)
+            self.embeddings = torch.nn.Parameter(init.to(device=logits.device, dtype=logits.dtype))
+            self.optimizer = torch.optim.Adam([self.embeddings], lr=self.learn_rate)
+        elif self.embeddings.device != logits.device:
+            self.embeddings.data = self.embeddings.data.to(logits.device)
+        return self.embeddings
+
+    def smoothing_distribution(self, embeddings: torch.Tensor) -> torch.Tensor:
+        """[n_labels, n_labels]: row g is q(g), zero on the diagonal."""
+        unit = F.normalize(embeddings, dim=-1)
+        sims = unit @ unit.T / self.temperature
+        eye = torch.eye(len(sims), dtype=torch.bool, device=sims.device)
+        return torch.softmax(sims.masked_fill(eye, float("-inf")), dim=-1)
+
+    def __call__(self, logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        embeddings = self._embeddings_for(logits)
+        n_labels = logits.shape[-1]
+        log_p = torch.log_softmax(logits, -1)
+        q = self.smoothing_distribution(embeddings)
+        one_hot = F.one_hot(targets, n_labels).to(logits.dtype)
+        soft = (1.0 - self.smoothing) * one_hot + self.smoothing * q.detach()[targets]
+        value = _masked_mean(-(soft * log_p).sum(-1), mask)
+        if logits.requires_grad and torch.is_grad_enabled() and n_labels > 1:
+            self._learn(q, log_p.detach(), one_hot.bool(), targets, mask)
+        return value
+
+    def _learn(self, q, log_p, gold, targets, mask) -> None:
+        # The model's belief over the wrong labels, renormalised: what q(gold) should look like.
+        wrong = log_p.exp().masked_fill(gold, 0.0)
+        wrong = wrong / wrong.sum(-1, keepdim=True).clamp(min=1e-12)
+        log_q = torch.log(q[targets].masked_fill(gold, 1.0).clamp(min=1e-12))
+        embedding_loss = _masked_mean(-(wrong * log_q).sum(-1), mask)
+        (grad,) = torch.autograd.grad(embedding_loss, [self.embeddings])
+        self.embeddings.grad = grad
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+
+
+@registry.losses("spacy_ner_ext.embedding_label_smoothing.v1")
+def embedding_label_smoothing_loss_v1(smoothing: float = 0.1, temperature: float = 0.5, width: int = 32,
+                                      learn_rate: float = 0.01, seed: int = 0) -> Callable[..., torch.Tensor]:
+    """Label smoothing towards similar labels, from learned label embeddings (see
+    EmbeddingLabelSmoothing). smoothing 0 is cross-entropy."""
+    return EmbeddingLabelSmoothing(smoothing, temperature, width, learn_rate, seed)
+
+
 @registry.losses("spacy_ner_ext.focal.v1")
 def focal_loss_v1(gamma: float = 2.0, alpha: Optional[Union[float, List[float]]] = None) -> Callable[..., torch.Tensor]:
     """-alpha_t (1 - p_t)^gamma log p_t (Lin et al. 2017). alpha: one weight for every tag, a

@@ -47,9 +47,12 @@ def convert_padded_inputs(model: Model, X, is_train: bool):
     types_t = xp2torch(model.ops.asarray2f(types), requires_grad=is_train, device=device)
 
     def reverse(d_inputs: ArgsKwargs):
-        d_padded = torch2xp(d_inputs.args[0])
+        # ops=: the gradients go back as the model's own array type (cupy on GPU) whatever
+        # device torch left them on.
+        d_padded = torch2xp(d_inputs.args[0], ops=model.ops)
         d_side = d_inputs.args[1]
-        return [d_padded[i, :n] for i, n in enumerate(lengths)], None if d_side is None else torch2xp(d_side)
+        return ([d_padded[i, :n] for i, n in enumerate(lengths)],
+                None if d_side is None else torch2xp(d_side, ops=model.ops))
 
     return ArgsKwargs(args=(tokens, types_t), kwargs={}), reverse
 

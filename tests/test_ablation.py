@@ -19,12 +19,12 @@ def test_loss_ablation_writes_table_and_chart(tiny_transformer, tmp_path):
     result = CliRunner().invoke(app, [
         "ablation", str(CONFIGS / "token_softmax.cfg"), "--test-data", str(tmp_path / "d.spacy"),
         "--train-data", str(tmp_path / "d.spacy"), "--dev-data", str(tmp_path / "d.spacy"),
-        "--loss", "cross_entropy", "--loss", "ce+soft_iou", "--steps", "3", "--backbone", tiny_transformer,
-        "--output", str(out), "--chart", str(chart)])
+        "--loss", "cross_entropy", "--loss", "embedding_label_smoothing", "--steps", "3", "--backbone", tiny_transformer,
+        "--output", str(out), "--chart", str(chart), "--jobs", "2"])
     assert result.exit_code == 0, result.output + repr(result.exception)
     import json
 
     rows = json.loads(out.read_text())["rows"]
-    assert [r["loss"] for r in rows] == ["cross_entropy", "ce+soft_iou"]
+    assert [r["loss"] for r in rows] == ["cross_entropy", "embedding_label_smoothing"]
     assert all(0.0 <= r["f1"] <= 1.0 and r["words_per_second"] > 0 for r in rows)
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

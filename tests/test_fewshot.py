@@ -35,7 +35,7 @@ def test_fewshot_trains_and_scores_each_config(tiny_transformer):
                  "components.transformer.model.get_spans.window": 32,
                  "components.transformer.model.get_spans.stride": 24}
     results = run_fewshot([CONFIGS / "span.cfg", CONFIGS / "baseline_ner.cfg"], docs, docs, ks=[1], seeds=[0, 1],
-                          steps=3, overrides=overrides)
+                          steps=3, overrides=overrides, jobs=2)
     assert len(results["runs"]) == 4
     assert {(s["config"].split("/")[-1], s["k"], s["seeds"]) for s in results["summary"]} == \
         {("span.cfg", 1, 2), ("baseline_ner.cfg", 1, 2)}

@@ -8,7 +8,8 @@ import torch.nn.functional as F
 from spacy.tokens import Doc
 
 from spacy_ner_ext.losses import (
-    compound_loss_v1, cross_entropy_loss_v1, dice_loss_v1, focal_loss_v1, label_smoothing_loss_v1, soft_iou_loss_v1,
+    compound_loss_v1, cross_entropy_loss_v1, dice_loss_v1, embedding_label_smoothing_loss_v1, focal_loss_v1,
+    label_smoothing_loss_v1, soft_iou_loss_v1,
 )
 from spacy_ner_ext.token_ner.crf import FORBIDDEN, allowed_transitions, crf_log_likelihood, viterbi
 from tests.util import TRAIN_DATA, build_pipeline, ents, train_pipeline
@@ -110,8 +111,43 @@ def test_dice_and_soft_iou_of_perfect_predictions_are_zero():
     assert float(dice_loss_v1()(LOGITS, TARGETS, MASK)) > 0.1 and float(soft_iou_loss_v1()(LOGITS, TARGETS, MASK)) > 0.1
 
 
+def test_embedding_label_smoothing_against_hand_computed_values():
+    assert float(embedding_label_smoothing_loss_v1(0.0)(LOGITS, TARGETS, MASK)) == pytest.approx(float(reference_ce()))
+    loss = embedding_label_smoothing_loss_v1(0.3, temperature=0.5, width=4)
+    # Equal embeddings: every other label is as close as any, so the mass is spread evenly
+    # over the non-gold labels (not over all labels, as in plain label smoothing).
+    loss._embeddings_for(LOGITS).data.fill_(1.0)
+    log_p = torch.log_softmax(LOGITS[0, :2], -1)
+    soft = torch.full((2, 3), 0.15)
+    soft[torch.arange(2), TARGETS[0, :2]] = 0.7
+    expected = -(soft * log_p).sum(-1).mean()
+    assert float(loss(LOGITS, TARGETS, MASK)) == pytest.approx(float(expected))
+    # Two labels with the same embedding and one orthogonal: q puts more mass on the twin.
+    with torch.no_grad():
+        loss.embeddings.data = torch.tensor([[1.0, 0, 0, 0], [0, 1.0, 0, 0], [0, 1.0, 0, 0]])
+    q = loss.smoothing_distribution(loss.embeddings)
+    by_hand = torch.softmax(torch.tensor([0.0, 2.0]), -1)  # cos 0 and 1, over temperature 0.5
+    assert q[1].tolist() == pytest.approx([float(by_hand[0]), 0.0, float(by_hand[1])])
+
+
+def test_embedding_label_smoothing_learns_which_labels_the_model_confuses():
+    loss = embedding_label_smoothing_loss_v1(0.2, temperature=0.2, width=8, learn_rate=0.05)
+    # The model puts the wrong mass of gold label 1 on label 2, never on label 3.
+    logits = torch.log(torch.tensor([[[0.05, 0.6, 0.34, 0.01]] * 6]))
+    targets, mask = torch.ones(1, 6, dtype=torch.long), torch.ones(1, 6, dtype=torch.bool)
+    before = loss.smoothing_distribution(loss._embeddings_for(logits).detach())[1]
+    for _ in range(200):
+        loss(logits.clone().requires_grad_(True), targets, mask)
+    after = loss.smoothing_distribution(loss.embeddings.detach())[1]
+    assert after[2] > 0.6 and after[2] > before[2] and after[3] < before[3]
+    # Without a gradient to compute (prediction, evaluation), the embeddings stay put.
+    with torch.no_grad():
+        loss(logits, targets, mask)
+    assert torch.equal(loss.smoothing_distribution(loss.embeddings.detach())[1], after)
+
+
 @pytest.mark.parametrize("loss", [cross_entropy_loss_v1(), label_smoothing_loss_v1(0.1), focal_loss_v1(2.0, 0.5),
-                                  dice_loss_v1(), soft_iou_loss_v1()])
+                                  dice_loss_v1(), soft_iou_loss_v1(), embedding_label_smoothing_loss_v1(0.1)])
 def test_loss_gradients_are_finite(loss):
     logits = LOGITS.detach().clone().requires_grad_(True)
     loss(logits, TARGETS, MASK).backward()
@@ -127,6 +163,7 @@ def build(tiny_transformer, crf=True, scheme="bio", loss=None):
 
 @pytest.mark.parametrize("crf,scheme,loss", [
     (True, "bio", None), (True, "biluo", None), (False, "bio", None),
+    (False, "biluo", {"@losses": "spacy_ner_ext.embedding_label_smoothing.v1", "smoothing": 0.1}),
     (False, "bio", {"@losses": "spacy_ner_ext.compound.v1", "weights": [1.0, 0.5],
                     "*": {"focal": {"@losses": "spacy_ner_ext.focal.v1", "gamma": 2.0},
                           "iou": {"@losses": "spacy_ner_ext.soft_iou.v1"}}}),
