@@ -79,7 +79,7 @@ def test_viterbi_never_takes_a_forbidden_transition():
         assert start[path[0]] and all(trans[a, b] for a, b in zip(path, path[1:]))
 
 
-LOGITS = torch.tensor([[[2.0, 0.5, -1.0], [0.1, 0.2, 3.0], [1.0, 1.0, 1.0]]], requires_grad=True)
+LOGITS = torch.tensor([[[2.0, 0.5, -1.0], [0.1, 0.2, 3.0], [1.0, 1.0, 1.0]]])
 TARGETS = torch.tensor([[0, 2, 1]])
 MASK = torch.tensor([[True, True, False]])
 
