@@ -58,6 +58,8 @@ def run_fewshot(configs: Sequence[Path], train_docs: Sequence[Doc], test_docs: S
         tmp = Path(tmp)
         test_path = tmp / "test.spacy"
         DocBin(docs=test_docs).to_disk(test_path)
+        # Only configs that read descriptions get the dataset's.
+        described = {str(c) for c in configs if "descriptions" in spacy.util.load_config(c)["paths"]}
         runs, meta = [], []
         for k in ks:
             for seed in seeds:
@@ -69,7 +71,7 @@ def run_fewshot(configs: Sequence[Path], train_docs: Sequence[Doc], test_docs: S
                     run_overrides.update({"paths.train": str(sample_path), "paths.dev": str(sample_path),
                                           "training.max_steps": steps, "training.eval_frequency": steps,
                                           "training.seed": seed, "system.seed": seed})
-                    if descriptions is not None and "descriptions" in spacy.util.load_config(config)["paths"]:
+                    if descriptions is not None and str(config) in described:
                         run_overrides["paths.descriptions"] = str(descriptions)
                     runs.append(Run(f"{Path(config).stem}-k{k}-seed{seed}", Path(config), run_overrides))
                     meta.append({"config": str(config), "k": k, "seed": seed, "train_docs": len(sample)})

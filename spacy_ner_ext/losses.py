@@ -142,11 +142,14 @@ class EmbeddingLabelSmoothing:
         n_labels = logits.shape[-1]
         if self.embeddings is None or self.embeddings.shape[0] != n_labels:
             generator = torch.Generator().manual_seed(self.seed)
-            init = torch.randn(n_labels, self.width, generator=generator)
-            self.embeddings = torch.nn.Parameter(init.to(device=logits.device, dtype=logits.dtype))
-            self.optimizer = torch.optim.Adam([self.embeddings], lr=self.learn_rate)
+            values = torch.randn(n_labels, self.width, generator=generator)
         elif self.embeddings.device != logits.device:
-            self.embeddings.data = self.embeddings.data.to(logits.device)
+            # Adam's moments live on the old device: start them afresh with the moved values.
+            values = self.embeddings.detach()
+        else:
+            return self.embeddings
+        self.embeddings = torch.nn.Parameter(values.to(device=logits.device, dtype=logits.dtype))
+        self.optimizer = torch.optim.Adam([self.embeddings], lr=self.learn_rate)
         return self.embeddings
 
     def smoothing_distribution(self, embeddings: torch.Tensor) -> torch.Tensor:

@@ -5,7 +5,7 @@ import pytest
 import spacy
 
 from spacy_ner_ext.fewshot import run_fewshot, run_zeroshot, sample_k_shot
-from tests.util import TRAIN_DATA, blank_with_transformer, make_doc, train_examples
+from tests.util import TRAIN_DATA, build_pipeline, make_doc, train_pipeline
 
 CONFIGS = Path(__file__).parent.parent / "configs"
 
@@ -43,12 +43,8 @@ def test_fewshot_trains_and_scores_each_config(tiny_transformer):
 
 
 def test_zeroshot_swaps_the_types_for_the_new_dataset(tiny_transformer, tmp_path):
-    nlp = blank_with_transformer(tiny_transformer)
-    nlp.add_pipe("span_ner", config={"model": {"hidden_width": 32, "max_span_length": 4}})
-    examples = train_examples(nlp)
-    optimizer = nlp.initialize(lambda: examples)
-    for _ in range(20):
-        nlp.update(examples, sgd=optimizer)
+    nlp = build_pipeline(tiny_transformer, "span_ner", {"model": {"hidden_width": 32, "max_span_length": 4}})
+    train_pipeline(nlp, 20)
     nlp.to_disk(tmp_path / "model")
     (tmp_path / "d.json").write_text(json.dumps({"CITY": "Names of cities.", "PERSON": "Names of people."}))
     test = [make_doc(spacy.blank("en"), "john smith visited paris today".split(), [(0, 2, "PERSON"), (3, 4, "CITY")])]

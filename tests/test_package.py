@@ -4,21 +4,15 @@ import subprocess
 import sys
 
 import pytest
-import spacy
 from spacy.tokens import Doc
 
-from tests.util import TRAIN_DATA, blank_with_transformer, train_examples
+from tests.util import TRAIN_DATA, build_pipeline, train_pipeline
 
 
 @pytest.mark.slow
 def test_spacy_package_wheel_installs_and_loads(tiny_transformer, tmp_path):
-    spacy.util.fix_random_seed(0)
-    nlp = blank_with_transformer(tiny_transformer)
-    nlp.add_pipe("span_ner", config={"model": {"hidden_width": 32, "max_span_length": 4}})
-    examples = train_examples(nlp)
-    optimizer = nlp.initialize(lambda: examples)
-    for _ in range(60):
-        nlp.update(examples, sgd=optimizer)
+    nlp = build_pipeline(tiny_transformer, "span_ner", {"model": {"hidden_width": 32, "max_span_length": 4}})
+    train_pipeline(nlp, 60)
     nlp.to_disk(tmp_path / "pipeline")
     expected = [(e.text, e.label_) for e in nlp(Doc(nlp.vocab, words=TRAIN_DATA[0][0])).ents]
     assert expected

@@ -89,6 +89,16 @@ def build_pipeline(transformer: str, factory: str, config: Dict) -> Language:
     return nlp
 
 
+def assert_same_predictions(nlp: Language, other: Language) -> None:
+    """The same entities, with the same scores, from two pipelines (one saved and reloaded)."""
+    import pytest
+
+    for words, _ in TRAIN_DATA:
+        a, b = nlp(Doc(nlp.vocab, words=words)), other(Doc(other.vocab, words=words))
+        assert ents(a) == ents(b)
+        assert [e._.ner_score for e in a.ents] == pytest.approx([e._.ner_score for e in b.ents], abs=1e-5)
+
+
 def train_pipeline(nlp: Language, steps: int) -> List[Example]:
     examples = train_examples(nlp)
     optimizer = nlp.initialize(lambda: examples)

@@ -8,7 +8,7 @@ from spacy.tokens import Doc
 
 from spacy_ner_ext.contrastive_ner.decoding import decode_tokens
 from spacy_ner_ext.losses import contrastive_binary_loss_v1, contrastive_infonce_loss_v1
-from tests.util import TRAIN_DATA, build_pipeline, ents, train_examples, train_pipeline
+from tests.util import TRAIN_DATA, assert_same_predictions, build_pipeline, ents, train_examples, train_pipeline
 
 
 def build(tiny_transformer, **cfg):
@@ -101,10 +101,7 @@ def test_descriptions_added_after_training_change_predictions(trained):
 def test_serialization_round_trip(trained, tmp_path):
     trained.to_disk(tmp_path / "p")
     loaded = spacy.load(tmp_path / "p")
-    for words, _ in TRAIN_DATA:
-        a, b = trained(Doc(trained.vocab, words=words)), loaded(Doc(loaded.vocab, words=words))
-        assert ents(a) == ents(b)
-        assert [e._.ner_score for e in a.ents] == pytest.approx([e._.ner_score for e in b.ents], abs=1e-5)
+    assert_same_predictions(trained, loaded)
 
 
 def test_empty_and_long_docs_and_two_processes(trained):

@@ -12,7 +12,7 @@ from spacy_ner_ext.losses import (
     label_smoothing_loss_v1, soft_iou_loss_v1,
 )
 from spacy_ner_ext.token_ner.crf import FORBIDDEN, allowed_transitions, crf_log_likelihood, viterbi
-from tests.util import TRAIN_DATA, build_pipeline, ents, train_pipeline
+from tests.util import TRAIN_DATA, assert_same_predictions, build_pipeline, train_pipeline
 
 TAGS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
 
@@ -174,10 +174,7 @@ def test_overfits_and_round_trips(tiny_transformer, tmp_path, crf, scheme, loss)
     assert nlp.evaluate(examples)["ents_f"] == 1.0
     nlp.to_disk(tmp_path / "p")
     loaded = spacy.load(tmp_path / "p")
-    for words, _ in TRAIN_DATA:
-        a, b = nlp(Doc(nlp.vocab, words=words)), loaded(Doc(loaded.vocab, words=words))
-        assert ents(a) == ents(b)
-        assert [e._.ner_score for e in a.ents] == pytest.approx([e._.ner_score for e in b.ents], abs=1e-5)
+    assert_same_predictions(nlp, loaded)
     long_words = (TRAIN_DATA[0][0] + ["and"]) * 834
     docs = list(loaded.pipe([Doc(loaded.vocab, words=w) for w in ([], ["paris"], long_words)]))
     assert docs[0].ents == () and len(docs[2]) == 5004 and len(docs[2].ents) > 834
