@@ -17,7 +17,7 @@ from spacy.tokens import Doc, DocBin
 from spacy.training import Example
 from tqdm import tqdm
 
-from spacy_ner_ext.cli import print_table
+from spacy_ner_ext.evaluation.evaluate import print_table
 from spacy_ner_ext.evaluation import score_entities
 
 app = typer.Typer(add_completion=False)

@@ -13,7 +13,7 @@ from spacy.vocab import Vocab
 from tqdm import tqdm
 
 from spacy_ner_ext.corpus import read_conll, train_dev_split
-from spacy_ner_ext.datasets import DATASETS, find_mirror
+from spacy_ner_ext.corpus.datasets import DATASETS, find_mirror
 
 app = typer.Typer(add_completion=False)
 

@@ -1,5 +1,4 @@
 """`python -m spacy_ner_ext`: convert corpora, evaluate pipelines, benchmark them."""
-import time
 from pathlib import Path
 from typing import List, Optional
 
@@ -7,12 +6,11 @@ import spacy
 import srsly
 import typer
 from spacy.tokens import DocBin
-from spacy.training import Example
 from tqdm import tqdm
 from wasabi import msg
 
 from .corpus import FORMATS, read_docs, train_dev_split, write_conll, write_gliner_json, write_jsonl
-from .corpus.readers import docs_to_examples
+from .evaluation.evaluate import evaluate_pipeline, load_examples, print_table
 
 app = typer.Typer(add_completion=False, help=__doc__, no_args_is_help=True)
 
@@ -75,43 +73,6 @@ def convert(
     _write(docs, output_path)
 
 
-def load_examples(nlp, data: Path, format: str, options: dict) -> List[Example]:
-    if data.suffix == ".spacy":
-        docs = list(DocBin().from_disk(data).get_docs(nlp.vocab))
-    else:
-        docs = read_docs(data, spacy.blank(nlp.lang), format, **options)
-    return list(docs_to_examples(nlp, docs))
-
-
-def evaluate_pipeline(nlp, examples: List[Example], batch_size: int = 64) -> dict:
-    """Predict every example in batches and score the entities; also times the prediction."""
-    from .evaluation import score_entities
-
-    docs = [eg.predicted for eg in examples]
-    started = time.perf_counter()
-    predicted = list(tqdm(nlp.pipe(docs, batch_size=batch_size), total=len(docs), desc="predict", unit="doc",
-                          disable=None))
-    seconds = time.perf_counter() - started
-    scored = [Example(pred, eg.reference) for pred, eg in zip(predicted, examples)]
-    result = score_entities(scored).to_dict()
-    n_words = sum(len(d) for d in docs)
-    result["speed"] = {"words": n_words, "seconds": round(seconds, 3),
-                       "words_per_second": round(n_words / seconds, 1) if seconds else None}
-    return result, scored
-
-
-def print_table(result: dict, title: str) -> None:
-    rows = [(label, s["gold"], s["predicted"], s["correct"], f"{100 * s['precision']:.2f}",
-             f"{100 * s['recall']:.2f}", f"{100 * s['f1']:.2f}") for label, s in result["per_type"].items()]
-    m = result["test_metrics"]
-    rows.append(("micro", m["gold"], m["predicted"], m["correct"], f"{100 * m['precision']:.2f}",
-                 f"{100 * m['recall']:.2f}", f"{100 * m['f1']:.2f}"))
-    rows.append(("macro", "", "", "", f"{100 * m['macro_precision']:.2f}", f"{100 * m['macro_recall']:.2f}",
-                 f"{100 * m['macro_f1']:.2f}"))
-    msg.table(rows, header=("type", "gold", "pred", "correct", "P", "R", "F1"), divider=True, title=title,
-              aligns=("l", "r", "r", "r", "r", "r", "r"))
-
-
 @app.command()
 def evaluate(
     model: str = typer.Argument(..., help="Pipeline name or folder"),
@@ -156,7 +117,7 @@ def benchmark(
 ):
     """Inference words/s and peak memory of pipelines (and training words/s of configs), each
     measured in its own process, written side by side to one JSON file."""
-    from .benchmark import inference_worker, machine_info, run_isolated, training_worker
+    from .experiments.benchmark import inference_worker, machine_info, run_isolated, training_worker
 
     results = {"machine": machine_info(), "inference": [], "training": []}
     for model in tqdm(models, desc="inference", unit="pipeline"):
@@ -195,7 +156,7 @@ def fewshot(
     jobs: int = typer.Option(1, help="Runs at a time (each in its own process)"),
 ):
     """Train each config on K examples per type (several seeds) and score it: F1 mean and std."""
-    from .fewshot import run_fewshot
+    from .experiments.fewshot import run_fewshot
 
     overrides = {"components.transformer.model.name": backbone} if backbone else {}
     results = run_fewshot(configs, _read_dataset_split(train_data, "conll"), _read_dataset_split(test_data, "conll"),
@@ -216,7 +177,7 @@ def zeroshot(
     gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
 ):
     """Score a pipeline on types it never saw, given only their descriptions."""
-    from .fewshot import run_zeroshot
+    from .experiments.fewshot import run_zeroshot
 
     if gpu_id >= 0:
         spacy.require_gpu(gpu_id)
@@ -245,7 +206,8 @@ def ablation(
     jobs: int = typer.Option(1, help="Runs at a time (each in its own process)"),
 ):
     """Train one config with each loss for the same steps; F1 per loss and per type, JSON and PNG."""
-    from .ablation import plot_ablation, run_ablation
+    from .evaluation.plots import plot_ablation
+    from .experiments.ablation import run_ablation
 
     overrides = {}
     if backbone:
@@ -273,30 +235,20 @@ def train(
     """`spacy train` (extra arguments are config overrides), leaving in OUTPUT a run.log of
     everything it printed (each line timestamped), the resolved config.cfg, TensorBoard events
     in OUTPUT/tensorboard and training_log.jsonl, beside model-best and model-last."""
-    import datetime
     import shutil
-    import subprocess
     import sys
 
     from spacy.util import load_config
 
+    from .training.run_log import log_overrides, run_logged
+
     output.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "spacy", "train", str(config), "--output", str(output), "--gpu-id", str(gpu_id)]
-    logger = load_config(config)["training"]["logger"]
-    if logger.get("@loggers") == "spacy_ner_ext.TensorBoardLogger.v1" and "--training.logger.log_dir" not in ctx.args:
-        command += ["--training.logger.log_dir", str(output / "tensorboard")]
-        inner = logger.get("console", {})
-        if inner.get("@loggers") == "spacy_ner_ext.JsonlLogger.v1" and "--training.logger.console.path" not in ctx.args:
-            command += ["--training.logger.console.path", str(output / "training_log.jsonl")]
+    for key, value in log_overrides(load_config(config), output).items():
+        if f"--{key}" not in ctx.args:
+            command += [f"--{key}", value]
     command += list(ctx.args)
-    with (output / "run.log").open("a", encoding="utf8") as log:
-        log.write(f"{datetime.datetime.now().isoformat(timespec='seconds')} $ {' '.join(command)}\n")
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
-        for line in process.stdout:
-            sys.stdout.write(line)
-            log.write(f"{datetime.datetime.now().isoformat(timespec='seconds')} {line}")
-            log.flush()
-        code = process.wait()
+    code = run_logged(command, output / "run.log")
     if (output / "model-last" / "config.cfg").exists():
         shutil.copy(output / "model-last" / "config.cfg", output / "config.cfg")
     raise typer.Exit(code)
@@ -308,7 +260,7 @@ def export_tensorboard(
     output: Path = typer.Argument(..., help="CSV file: run, step, metric, value, wall_time"),
 ):
     """Turn TensorBoard event files into a CSV table, one row per step and metric."""
-    from .tensorboard_log import export_csv
+    from .training.tensorboard_logger import export_csv
 
     msg.good(f"Wrote {export_csv(log_dir, output)} rows to {output}")
 
@@ -319,7 +271,7 @@ def plot_curves(
     output: Path = typer.Option(Path("results/training_curves.png"), help="PNG file"),
 ):
     """Training loss and dev F1 by step for one or several runs."""
-    from .plots import plot_training_curves
+    from .evaluation.plots import plot_training_curves
 
     plot_training_curves(runs, output)
     msg.good(f"Wrote {output}")
@@ -331,7 +283,7 @@ def plot_types(
     output: Path = typer.Option(Path("results/per_type_f1.png"), help="PNG file"),
 ):
     """Per-type test F1 of several pipelines side by side."""
-    from .plots import plot_per_type_f1
+    from .evaluation.plots import plot_per_type_f1
 
     pairs = {}
     for item in results:
@@ -349,7 +301,7 @@ def report(
     output: Optional[Path] = typer.Option(None, help="HTML file (default: RUN/report.html)"),
 ):
     """A one-page HTML report of a run: scores, plots, sample predictions, config."""
-    from .report import write_report
+    from .evaluation.report import write_report
 
     msg.good(f"Wrote {write_report(run, output)}")
 

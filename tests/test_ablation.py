@@ -6,7 +6,7 @@ from spacy.tokens import DocBin
 from typer.testing import CliRunner
 
 from spacy_ner_ext.cli import app
-from tests.util import TRAIN_DATA, make_doc
+from spacy_ner_ext.tests.util import TRAIN_DATA, make_doc
 
 CONFIGS = Path(__file__).parent.parent / "configs"
 

@@ -7,9 +7,9 @@ from spacy.util import registry
 from typer.testing import CliRunner
 
 from spacy_ner_ext import DEFAULT_MODEL_NAME, resolve_model_name
-from spacy_ner_ext.benchmark import inference_worker
+from spacy_ner_ext.experiments.benchmark import inference_worker
 from spacy_ner_ext.cli import app
-from tests.util import LISTENER, blank_with_transformer, train_examples
+from spacy_ner_ext.tests.util import LISTENER, blank_with_transformer, train_examples
 
 CONLL = "Ada B-PER\nLovelace I-PER\nlived O\nin O\nLondon B-LOC\n\nBabbage B-PER\nmet O\nAda B-PER\n"
 

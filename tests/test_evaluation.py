@@ -8,7 +8,7 @@ from spacy_ner_ext.corpus import read_conll
 from spacy_ner_ext.corpus.tags import spans_to_iob2
 from spacy_ner_ext.evaluation import score_entities
 from spacy_ner_ext.evaluation.display import render_examples
-from tests.util import make_doc
+from spacy_ner_ext.tests.util import make_doc
 
 CONLL_DEV = Path(__file__).parent.parent.parent / "shared" / "data" / "conll2003" / "dev.txt"
 

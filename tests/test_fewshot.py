@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 import spacy
 
-from spacy_ner_ext.fewshot import run_fewshot, run_zeroshot, sample_k_shot
-from tests.util import TRAIN_DATA, build_pipeline, make_doc, train_pipeline
+from spacy_ner_ext.experiments.fewshot import run_fewshot, run_zeroshot, sample_k_shot
+from spacy_ner_ext.tests.util import TRAIN_DATA, build_pipeline, make_doc, train_pipeline
 
 CONFIGS = Path(__file__).parent.parent / "configs"
 

@@ -9,7 +9,7 @@ import pytest
 import spacy
 from spacy.tokens import DocBin
 
-from tests.util import TRAIN_DATA, make_doc
+from spacy_ner_ext.tests.util import TRAIN_DATA, make_doc
 
 ROOT = Path(__file__).parent.parent
 
@@ -44,7 +44,7 @@ def test_run_folder_keeps_everything(tiny_run):
 
 
 def test_tensorboard_events_read_back_to_the_logged_values(tiny_run, tmp_path):
-    from spacy_ner_ext.tensorboard_log import export_csv
+    from spacy_ner_ext.training.tensorboard_logger import export_csv
 
     n = export_csv(tiny_run / "tensorboard", tmp_path / "scalars.csv")
     rows = list(csv.DictReader((tmp_path / "scalars.csv").open()))
@@ -59,8 +59,8 @@ def test_tensorboard_events_read_back_to_the_logged_values(tiny_run, tmp_path):
 
 
 def test_plots_and_report(tiny_run, tmp_path):
-    from spacy_ner_ext.plots import plot_per_type_f1, plot_training_curves
-    from spacy_ner_ext.report import write_report
+    from spacy_ner_ext.evaluation.plots import plot_per_type_f1, plot_training_curves
+    from spacy_ner_ext.evaluation.report import write_report
 
     plot_training_curves([tiny_run], tiny_run / "training_curves.png")
     plot_per_type_f1({"a": tiny_run / "test_results.json", "b": tiny_run / "test_results.json"}, tmp_path / "t.png")

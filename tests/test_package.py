@@ -6,7 +6,7 @@ import sys
 import pytest
 from spacy.tokens import Doc
 
-from tests.util import TRAIN_DATA, build_pipeline, train_pipeline
+from spacy_ner_ext.tests.util import TRAIN_DATA, build_pipeline, train_pipeline
 
 
 @pytest.mark.slow

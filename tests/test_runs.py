@@ -4,8 +4,8 @@ import pytest
 import spacy
 from spacy.tokens import DocBin
 
-from spacy_ner_ext.runs import Run, RunFailed, run_all
-from tests.util import TRAIN_DATA, make_doc
+from spacy_ner_ext.experiments.runs import Run, RunFailed, run_all
+from spacy_ner_ext.tests.util import TRAIN_DATA, make_doc
 
 CONFIGS = Path(__file__).parent.parent / "configs"
 

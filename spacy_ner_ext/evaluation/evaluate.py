@@ -1,0 +1,50 @@
+"""Score a pipeline on gold examples: predict in batches, count entities, time it; and the
+table the command line prints."""
+import time
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import spacy
+from spacy.tokens import DocBin
+from spacy.training import Example
+from tqdm import tqdm
+from wasabi import msg
+
+from ..corpus import read_docs
+from ..corpus.readers import docs_to_examples
+from .metrics import score_entities
+
+
+def load_examples(nlp, data: Path, format: str, options: dict) -> List[Example]:
+    if data.suffix == ".spacy":
+        docs = list(DocBin().from_disk(data).get_docs(nlp.vocab))
+    else:
+        docs = read_docs(data, spacy.blank(nlp.lang), format, **options)
+    return list(docs_to_examples(nlp, docs))
+
+
+def evaluate_pipeline(nlp, examples: List[Example], batch_size: int = 64) -> Tuple[Dict, List[Example]]:
+    """Predict every example in batches and score the entities; also times the prediction."""
+    docs = [eg.predicted for eg in examples]
+    started = time.perf_counter()
+    predicted = list(tqdm(nlp.pipe(docs, batch_size=batch_size), total=len(docs), desc="predict", unit="doc",
+                          disable=None))
+    seconds = time.perf_counter() - started
+    scored = [Example(pred, eg.reference) for pred, eg in zip(predicted, examples)]
+    result = score_entities(scored).to_dict()
+    n_words = sum(len(d) for d in docs)
+    result["speed"] = {"words": n_words, "seconds": round(seconds, 3),
+                       "words_per_second": round(n_words / seconds, 1) if seconds else None}
+    return result, scored
+
+
+def print_table(result: dict, title: str) -> None:
+    rows = [(label, s["gold"], s["predicted"], s["correct"], f"{100 * s['precision']:.2f}",
+             f"{100 * s['recall']:.2f}", f"{100 * s['f1']:.2f}") for label, s in result["per_type"].items()]
+    m = result["test_metrics"]
+    rows.append(("micro", m["gold"], m["predicted"], m["correct"], f"{100 * m['precision']:.2f}",
+                 f"{100 * m['recall']:.2f}", f"{100 * m['f1']:.2f}"))
+    rows.append(("macro", "", "", "", f"{100 * m['macro_precision']:.2f}", f"{100 * m['macro_recall']:.2f}",
+                 f"{100 * m['macro_f1']:.2f}"))
+    msg.table(rows, header=("type", "gold", "pred", "correct", "P", "R", "F1"), divider=True, title=title,
+              aligns=("l", "r", "r", "r", "r", "r", "r"))

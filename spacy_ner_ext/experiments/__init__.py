@@ -1,0 +1,1 @@
+"""Experiments built from trained pipelines: benchmarks, few-shot and zero-shot runs, loss ablations."""

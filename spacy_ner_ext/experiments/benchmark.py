@@ -1,0 +1,132 @@
+"""Speed and memory: inference words per second through `nlp.pipe`, training words per
+second through `nlp.update`, peak resident memory. Each measurement runs in a fresh process
+so that the peak memory is that pipeline's alone."""
+import json
+import multiprocessing
+import subprocess
+import sys
+import platform
+import resource
+import time
+from pathlib import Path
+from typing import Optional, Dict, List
+
+import spacy
+from spacy.tokens import Doc, DocBin
+
+
+def _peak_rss_mb() -> float:
+    # ru_maxrss is in kilobytes on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _peak_gpu_mb() -> Optional[float]:
+    import torch
+
+    if not torch.cuda.is_available() or not torch.cuda.is_initialized():
+        return None
+    return round(torch.cuda.max_memory_allocated() / 2**20, 1)
+
+
+def _use_device(gpu_id: int, threads: int) -> str:
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+    if gpu_id >= 0:
+        from thinc.api import set_gpu_allocator
+
+        spacy.require_gpu(gpu_id)
+        # Thinc's arrays then come from torch's allocator too, so its peak counts them.
+        set_gpu_allocator("pytorch")
+        return f"gpu:{gpu_id} ({torch.cuda.get_device_name(gpu_id)})"
+    return f"cpu ({torch.get_num_threads()} threads)"
+
+
+def _read_texts(nlp, data: Path, max_words: int) -> List[Doc]:
+    docs, n = [], 0
+    for ref in DocBin().from_disk(data).get_docs(nlp.vocab):
+        docs.append(Doc(nlp.vocab, words=[t.text for t in ref], spaces=[bool(t.whitespace_) for t in ref]))
+        n += len(ref)
+        if max_words and n >= max_words:
+            break
+    return docs
+
+
+def inference_worker(model: str, data: str, batch_size: int, max_words: int, gpu_id: int, threads: int) -> Dict:
+    device = _use_device(gpu_id, threads)
+    started = time.perf_counter()
+    nlp = spacy.load(model)
+    load_seconds = time.perf_counter() - started
+    docs = _read_texts(nlp, Path(data), max_words)
+    # One batch first: lazy initialisation (thread pools, allocator) is not throughput.
+    list(nlp.pipe(docs[:batch_size], batch_size=batch_size))
+    n_words = sum(len(d) for d in docs)
+    started = time.perf_counter()
+    n_ents = sum(len(doc.ents) for doc in nlp.pipe(docs, batch_size=batch_size))
+    seconds = time.perf_counter() - started
+    return {
+        "model": model, "pipeline": nlp.pipe_names, "device": device, "data": data,
+        "batch_size": batch_size, "docs": len(docs), "words": n_words, "entities": n_ents,
+        "seconds": round(seconds, 3), "words_per_second": round(n_words / seconds, 1),
+        "load_seconds": round(load_seconds, 2), "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "peak_gpu_mb": _peak_gpu_mb(),
+    }
+
+
+def training_worker(config: str, steps: int, overrides: Dict, gpu_id: int, threads: int) -> Dict:
+    """Time `steps` updates with the config's own corpus, batcher and optimizer (no evaluation)."""
+    from spacy.schemas import ConfigSchemaTraining
+    from spacy.training.initialize import init_nlp
+    from spacy.util import load_config, registry, resolve_dot_names
+
+    device = _use_device(gpu_id, threads)
+    cfg = load_config(config, overrides=overrides, interpolate=False)
+    nlp = init_nlp(cfg, use_gpu=gpu_id)
+    T = registry.resolve(nlp.config.interpolate()["training"], schema=ConfigSchemaTraining)
+    (train_corpus,) = resolve_dot_names(nlp.config.interpolate(), [T["train_corpus"]])
+    optimizer, batcher = T["optimizer"], T["batcher"]
+    batches = batcher(train_corpus(nlp))
+    # The first update includes one-off allocation; it is not counted.
+    nlp.update(next(iter(batches)), sgd=optimizer, drop=T["dropout"])
+    words, done = 0, 0
+    started = time.perf_counter()
+    while done < steps:
+        for batch in batcher(train_corpus(nlp)):
+            nlp.update(batch, sgd=optimizer, drop=T["dropout"])
+            words += sum(len(eg.predicted) for eg in batch)
+            done += 1
+            if done >= steps:
+                break
+    seconds = time.perf_counter() - started
+    return {
+        "config": config, "overrides": overrides, "device": device, "steps": steps, "words": words,
+        "seconds": round(seconds, 3), "words_per_second": round(words / seconds, 1),
+        "peak_rss_mb": round(_peak_rss_mb(), 1), "peak_gpu_mb": _peak_gpu_mb(),
+    }
+
+
+def run_isolated(fn, *args) -> Dict:
+    """Run fn(*args) in a fresh Python process and return its result (JSON over stdout).
+
+    A plain subprocess rather than a multiprocessing pool: a pool worker that loads torch and
+    a transformer was seen to hang here."""
+    code = (
+        "import json, sys; from spacy_ner_ext.experiments import benchmark; "
+        f"result = benchmark.{fn.__name__}(*json.loads(sys.argv[1])); "
+        "print('BENCHMARK-RESULT ' + json.dumps(result))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, json.dumps(args)], capture_output=True, text=True)
+    for line in proc.stdout.splitlines():
+        if line.startswith("BENCHMARK-RESULT "):
+            return json.loads(line[len("BENCHMARK-RESULT "):])
+    raise RuntimeError(f"{fn.__name__}{args} failed:\n{proc.stderr[-3000:]}")
+
+
+def machine_info() -> Dict:
+    import torch
+
+    return {
+        "platform": platform.platform(), "python": platform.python_version(), "cpus": multiprocessing.cpu_count(),
+        "torch": torch.__version__, "spacy": spacy.__version__, "cuda": torch.cuda.is_available(),
+    }

@@ -1,0 +1,1 @@
+"""Model building blocks: the transformer backbone, torch bridging, type encoders, losses."""

@@ -1,0 +1,1 @@
+"""spaCy pipeline components: span_ner, contrastive_ner, token_ner, and the pipe classes they share."""

@@ -1,0 +1,148 @@
+"""The part that span_ner and contrastive_ner share: entity types known by their
+descriptions, kept as frozen sentence-transformers vectors, added or changed after training,
+and saved with the pipeline as JSON and safetensors (nothing is unpickled on load)."""
+import random
+import tempfile
+from itertools import islice
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Optional, Tuple, Union
+
+import srsly
+from spacy import util
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.training import Example, validate_get_examples
+from spacy.vocab import Vocab
+from thinc.api import Model
+
+from .torch_pipe import TorchNerPipe
+from ..ml.type_encoders import TypeInput
+from ..ml.type_vectors import TypeVectors, resolve_descriptions
+
+def _training_seed(nlp: Optional[Language]) -> int:
+    """[training] seed of the pipeline's config (spacy train seeds with it too); without one, a
+    draw from Python's random state, which spaCy's fix_random_seed sets."""
+    seed = None
+    if nlp is not None and "training" in nlp.config:
+        # The raw config says "${system.seed}": read it interpolated.
+        seed = nlp.config.interpolate()["training"].get("seed")
+    return int(seed) if seed is not None else random.getrandbits(32)
+
+
+class DescribedTypesPipe(TorchNerPipe):
+    """A TrainablePipe whose model takes (docs, TypeInput): one row per entity type."""
+
+    def __init__(self, vocab: Vocab, model: Model, name: str, *, threshold: float, spans_key: Optional[str],
+                 description_encoder: str, scorer: Optional[Callable], **cfg):
+        self.vocab = vocab
+        self.model = model
+        self.name = name
+        self.scorer = scorer
+        self.types = TypeVectors(description_encoder)
+        self.cfg = {"threshold": threshold, "spans_key": spans_key, "description_encoder": description_encoder, **cfg}
+        # Re-seeded by initialize from [training] seed, so that runs with other seeds see other
+        # negative types.
+        self._rng = random.Random(0)
+
+    # -- labels and descriptions ---------------------------------------------------------
+    @property
+    def labels(self) -> Tuple[str, ...]:
+        return tuple(self.types.labels)
+
+    @property
+    def label_data(self) -> Dict[str, str]:
+        return dict(self.types.descriptions)
+
+    @property
+    def descriptions(self) -> Dict[str, str]:
+        return dict(self.types.descriptions)
+
+    @property
+    def threshold(self) -> float:
+        return self.cfg["threshold"]
+
+    @threshold.setter
+    def threshold(self, value: float) -> None:
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"threshold must be between 0 and 1, not {value}")
+        self.cfg["threshold"] = float(value)
+
+    def add_label(self, label: str, description: Optional[str] = None) -> int:
+        """Add a type, described by `description` (or by its name). A type added after
+        training is predicted from its description alone (zero-shot)."""
+        if not isinstance(label, str) or not label:
+            raise ValueError(f"A label must be a non-empty string, not {label!r}")
+        text = description or self.types.descriptions.get(label) or label
+        if self.types.descriptions.get(label) == text:
+            return 0
+        self.types.set({label: text})
+        return 1
+
+    def set_descriptions(self, descriptions: Dict[str, str]) -> None:
+        """Add types or change their descriptions; other types are kept."""
+        self.types.set(dict(descriptions))
+
+    def remove_label(self, label: str) -> None:
+        self.types.remove(label)
+
+    def _type_input(self) -> TypeInput:
+        return TypeInput([self.types.descriptions[label] for label in self.labels], self.types.vectors)
+
+    def _gold_spans(self, doc: Doc) -> List[Span]:
+        key = self.cfg["spans_key"]
+        if key is not None and key in doc.spans:
+            return list(doc.spans[key])
+        return list(doc.ents)
+
+    def _require_labels(self) -> None:
+        if not self.labels:
+            raise ValueError(f"{self.name} has no entity types: initialize it or add labels first")
+
+    def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Optional[Language] = None,
+                   labels: Optional[Union[List[str], Dict[str, str]]] = None,
+                   descriptions: Optional[Union[str, Path, Dict[str, str]]] = None) -> None:
+        """labels: the types (default: every type in the examples), as a list, or as the
+        {label: description} dict that `label_data` gives and `spacy init labels` writes;
+        descriptions: a dict or a JSON file of {label: description}, taking precedence; a type
+        with neither is described by its name."""
+        validate_get_examples(get_examples, f"{type(self).__name__}.initialize")
+        if labels is None:
+            labels = sorted({s.label_ for eg in get_examples() for s in self._gold_spans(eg.reference)})
+        if not labels:
+            raise ValueError(f"{self.name}: no labels given and no entities found in the training examples")
+        given = dict(labels) if isinstance(labels, dict) else {}
+        given.update(resolve_descriptions(descriptions, labels, default=given))
+        self.types = TypeVectors(self.cfg["description_encoder"])
+        self.types.set(given)
+        self._rng = random.Random(_training_seed(nlp))
+        docs = [eg.predicted for eg in islice(get_examples(), 10)]
+        self.model.initialize(X=(docs, self._type_input()))
+
+    # -- serialization ---------------------------------------------------------------------
+    def to_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> None:
+        path = util.ensure_path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        srsly.write_json(path / "cfg", dict(self.cfg, labels=list(self.labels), descriptions=self.descriptions))
+        self.types.to_disk(path / "type_vectors.safetensors")
+        self.model.to_disk(path / "model")
+
+    def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()):
+        path = util.ensure_path(path)
+        cfg = srsly.read_json(path / "cfg")
+        labels, descriptions = cfg.pop("labels"), cfg.pop("descriptions")
+        self.cfg.update(cfg)
+        self.types = TypeVectors(self.cfg["description_encoder"])
+        self.types.from_disk(path / "type_vectors.safetensors", labels, descriptions)
+        self.model.from_disk(path / "model")
+        return self
+
+    def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
+        with tempfile.TemporaryDirectory() as tmp:
+            self.to_disk(tmp)
+            return srsly.msgpack_dumps({p.name: p.read_bytes() for p in Path(tmp).iterdir()})
+
+    def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()):
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, data in srsly.msgpack_loads(bytes_data).items():
+                (Path(tmp) / name).write_bytes(data)
+            return self.from_disk(tmp)

@@ -1,0 +1,184 @@
+"""span_ner: every span up to a maximum width scored against every entity type.
+
+A token encoder (the shared transformer, through a listener) and a type encoder (the
+description of each type embedded by sentence-transformers, projected by a learned layer)
+meet in a dot product scaled by a learned temperature. Start, end and span logits are
+trained with weighted binary cross-entropy; at prediction a span is kept when its start,
+end and span probabilities all pass the threshold, and in flat mode overlaps are resolved by
+keeping the highest-scoring span.
+"""
+import warnings
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Optional, Union
+
+import numpy
+from spacy.language import Language
+from spacy.scorer import Scorer, get_ner_prf
+from spacy.tokens import Doc, SpanGroup
+from spacy.training import Example, validate_examples
+from spacy.util import registry
+from spacy.vocab import Vocab
+from thinc.api import Config, Model
+
+from ...ml.default_configs import TRANSFORMER_LISTENER, FROZEN_TYPE_ENCODER
+from ...ml.backbone import DEFAULT_MODEL_NAME
+from ..described_types import DescribedTypesPipe
+from ...ml.activations import sigmoid
+from .decoding import decode
+
+DEFAULT_SPAN_NER_MODEL = """
+[model]
+@architectures = "spacy_ner_ext.SpanNerModel.v1"
+max_span_length = 8
+hidden_width = 256
+dropout = 0.1
+temperature = 0.03
+""" + TRANSFORMER_LISTENER + FROZEN_TYPE_ENCODER
+DEFAULT_MODEL = Config().from_str(DEFAULT_SPAN_NER_MODEL)["model"]
+
+@Language.factory(
+    "span_ner",
+    assigns=["doc.ents", "doc.spans"],
+    default_config={
+        "model": DEFAULT_MODEL,
+        "threshold": 0.5,
+        "spans_key": None,
+        "description_encoder": DEFAULT_MODEL_NAME,
+        "negative_types": 0,
+        "loss": {"@losses": "spacy_ner_ext.span_bce.v1", "start_weight": 1.0, "end_weight": 1.0,
+                 "span_weight": 3.0, "pos_weight": 1.0},
+        "scorer": {"@scorers": "spacy_ner_ext.span_ner_scorer.v1"},
+    },
+    default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
+)
+def make_span_ner(
+    nlp: Language, name: str, model: Model, threshold: float, spans_key: Optional[str],
+    description_encoder: str, negative_types: int, loss: Callable, scorer: Optional[Callable],
+) -> "SpanNER":
+    """threshold: probability that start, end and span scores must all pass.
+    spans_key: None for flat entities in doc.ents; a key to write every (possibly nested)
+        span to doc.spans[key] instead.
+    description_encoder: sentence-transformers model (name or path) that embeds the type
+        descriptions; "default" is the packaged all-MiniLM-L6-v2.
+    negative_types: in training, encode only the types present in the batch plus this many
+        sampled others (0: all types), which keeps large label sets cheap.
+    """
+    return SpanNER(nlp.vocab, model, name, threshold=threshold, spans_key=spans_key,
+                   description_encoder=description_encoder, negative_types=negative_types,
+                   loss=loss, scorer=scorer)
+
+
+@registry.scorers("spacy_ner_ext.span_ner_scorer.v1")
+def make_span_ner_scorer():
+    return score_span_ner
+
+
+def score_span_ner(examples: Iterable[Example], spans_key: Optional[str] = None, **kwargs) -> Dict:
+    """ents_p/r/f and ents_per_type, on doc.ents (flat) or on doc.spans[spans_key] (nested)."""
+    if spans_key is None:
+        return get_ner_prf(examples)
+    scores = Scorer.score_spans(examples, attr=f"spans_{spans_key}",
+                                getter=lambda doc, attr: doc.spans.get(spans_key, []), allow_overlap=True)
+    prefix = f"spans_{spans_key}_"
+    return {"ents_" + k[len(prefix):]: v for k, v in scores.items()}
+
+
+class SpanNER(DescribedTypesPipe):
+    def __init__(self, vocab: Vocab, model: Model, name: str = "span_ner", *, threshold: float = 0.5,
+                 spans_key: Optional[str] = None, description_encoder: str = DEFAULT_MODEL_NAME,
+                 negative_types: int = 0, loss: Optional[Callable] = None, scorer: Optional[Callable] = None):
+        super().__init__(vocab, model, name, threshold=threshold, spans_key=spans_key,
+                         description_encoder=description_encoder, scorer=scorer, negative_types=negative_types)
+        self.loss = loss if loss is not None else registry.losses.get("spacy_ner_ext.span_bce.v1")()
+
+    def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Optional[Language] = None,
+                   labels: Optional[Union[List[str], Dict[str, str]]] = None,
+                   descriptions: Optional[Union[str, Path, Dict[str, str]]] = None) -> None:
+        """See DescribedTypesPipe.initialize; also warns about gold entities longer than
+        max_span_length."""
+        super().initialize(get_examples, nlp=nlp, labels=labels, descriptions=descriptions)
+        self._warn_long_spans(get_examples())
+
+    def _warn_long_spans(self, examples: Iterable[Example]) -> None:
+        width = self.model.attrs["max_span_length"]
+        spans = [s for eg in examples for s in self._gold_spans(eg.reference)]
+        too_long = sum(1 for s in spans if len(s) > width)
+        if too_long:
+            warnings.warn(f"{self.name}: {too_long} of {len(spans)} gold entities are longer than "
+                          f"max_span_length={width} tokens and cannot be predicted")
+
+    def _batch_types(self, examples: List[Example]) -> List[int]:
+        """Indices of the types to train on in this batch: all of them, or those present
+        plus `negative_types` sampled others."""
+        n_negative = self.cfg["negative_types"]
+        all_types = list(range(len(self.labels)))
+        if not n_negative:
+            return all_types
+        index = {label: i for i, label in enumerate(self.labels)}
+        present = sorted({index[s.label_] for eg in examples for s in self._gold_spans(eg.reference)
+                          if s.label_ in index})
+        others = [i for i in all_types if i not in set(present)]
+        return sorted(present + self._rng.sample(others, min(n_negative, len(others))))
+
+    def _train_input(self, examples: List[Example]):
+        type_ids = self._batch_types(examples)
+        return ([eg.predicted for eg in examples], self._type_input().select(type_ids)), (type_ids,)
+
+    def get_loss(self, examples: Iterable[Example], scores, type_ids: Optional[List[int]] = None):
+        from ...ml.torch_bridge import loss_and_gradients
+
+        examples = list(examples)
+        type_ids = list(range(len(self.labels))) if type_ids is None else type_ids
+        targets = self._targets(examples, scores[2].shape, type_ids)
+        return loss_and_gradients(self.loss, scores, *targets)
+
+    def _targets(self, examples: List[Example], shape, type_ids: List[int]):
+        batch, length, width, n_types = shape
+        start = numpy.zeros((batch, length, n_types), dtype="float32")
+        end = numpy.zeros_like(start)
+        span = numpy.zeros((batch, length, width, n_types), dtype="float32")
+        token_mask = numpy.zeros((batch, length, n_types), dtype=bool)
+        span_mask = numpy.zeros((batch, length, width, n_types), dtype=bool)
+        column = {self.labels[t]: j for j, t in enumerate(type_ids)}
+        nested = self.cfg["spans_key"] is not None
+        for b, eg in enumerate(examples):
+            n = len(eg.predicted)
+            token_mask[b, :n] = True
+            span_mask[b, :n] = (numpy.arange(n)[:, None] + numpy.arange(width)[None, :] < n)[:, :, None]
+            gold = self._gold_spans(eg.reference)
+            for s in eg.get_aligned_spans_y2x(gold, allow_overlap=nested):
+                j = column.get(s.label_)
+                if j is None:
+                    continue
+                start[b, s.start, j] = 1.0
+                end[b, s.end - 1, j] = 1.0
+                if len(s) <= width:
+                    span[b, s.start, len(s) - 1, j] = 1.0
+        return start, end, span, token_mask, span_mask
+
+    # -- prediction ----------------------------------------------------------------------
+    def predict(self, docs: Iterable[Doc]):
+        docs = list(docs)
+        self._require_labels()
+        if not any(len(doc) for doc in docs):
+            return [[] for _ in docs]
+        start, end, span = (self.model.ops.to_numpy(x) for x in self.model.predict((docs, self._type_input())))
+        flat = self.cfg["spans_key"] is None
+        start_p, end_p, span_p = sigmoid(start), sigmoid(end), sigmoid(span)
+        return [
+            decode(start_p[i, :n], end_p[i, :n], span_p[i, :n], self.threshold, flat)
+            for i, n in enumerate(len(doc) for doc in docs)
+        ]
+
+    def set_annotations(self, docs: Iterable[Doc], predictions) -> None:
+        key = self.cfg["spans_key"]
+        if key is None:
+            return super().set_annotations(docs, predictions)
+        for doc, spans in zip(docs, predictions):
+            group = SpanGroup(doc, name=key, spans=self.make_spans(doc, spans))
+            group.attrs["scores"] = [s[3] for s in spans]
+            doc.spans[key] = group
+
+    def score(self, examples: Iterable[Example], **kwargs) -> Dict:
+        validate_examples(examples, "SpanNER.score")
+        return self.scorer(examples, spans_key=self.cfg["spans_key"], **kwargs)

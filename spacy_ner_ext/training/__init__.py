@@ -1,0 +1,1 @@
+"""Training loggers: a JSONL record of every evaluation and TensorBoard events."""
