@@ -26,5 +26,10 @@ def test_loss_ablation_writes_table_and_chart(tiny_transformer, tmp_path):
 
     rows = json.loads(out.read_text())["rows"]
     assert [r["loss"] for r in rows] == ["cross_entropy", "embedding_label_smoothing"]
-    assert all(0.0 <= r["f1"] <= 1.0 and r["words_per_second"] > 0 for r in rows)
+    # Each run trained with its own loss, as the saved pipeline's config shows.
+    assert [r["trained_loss"]["@losses"] for r in rows] == ["spacy_ner_ext.cross_entropy.v1",
+                                                            "spacy_ner_ext.embedding_label_smoothing.v1"]
+    assert rows[1]["trained_loss"]["smoothing"] == 0.1
+    # Scored on the test file given: its 10 entities.
+    assert all(sum(t["gold"] for t in r["per_type"].values()) == 10 for r in rows)
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,16 +1,11 @@
-from pathlib import Path
-
 import pytest
 import spacy
 from spacy.training import Example
 
-from spacy_ner_ext.corpus import read_conll
 from spacy_ner_ext.corpus.tags import spans_to_iob2
 from spacy_ner_ext.evaluation import score_entities
 from spacy_ner_ext.evaluation.display import render_examples
 from spacy_ner_ext.tests.util import make_doc
-
-CONLL_DEV = Path(__file__).parent.parent.parent / "shared" / "data" / "conll2003" / "dev.txt"
 
 
 def example(nlp, words, gold, pred):
@@ -50,23 +45,40 @@ def corrupt(doc_ents, i):
     return out
 
 
-@pytest.mark.skipif(not CONLL_DEV.exists(), reason="needs the CoNLL-2003 mirror in ../shared/data")
-def test_same_numbers_as_seqeval_on_conll_dev():
+def random_entities(rng, n_words, labels=("PER", "ORG", "LOC", "MISC")):
+    """Non-overlapping entities of 1 to 4 words over a doc of n_words."""
+    ents, i = [], 0
+    while i < n_words:
+        i += int(rng.integers(0, 5))
+        width = int(rng.integers(1, 5))
+        if i + width > n_words:
+            break
+        ents.append((i, i + width, labels[int(rng.integers(len(labels)))]))
+        i += width
+    return ents
+
+
+def test_same_numbers_as_seqeval_on_generated_tag_sequences():
+    """2,000 generated docs with errors of every kind, scored here and by seqeval."""
+    import numpy
     from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
 
     nlp = spacy.blank("en")
-    docs = read_conll(CONLL_DEV, nlp.vocab)
+    rng = numpy.random.default_rng(0)
     egs, y_true, y_pred = [], [], []
-    for i, doc in enumerate(docs):
-        gold = [(e.start, e.end, e.label_) for e in doc.ents]
-        pred = corrupt(gold, i)
-        words = [t.text for t in doc]
+    for i in range(2000):
+        n = int(rng.integers(1, 30))
+        gold = random_entities(rng, n)
+        pred = corrupt(gold, i) + ([] if i % 5 else random_entities(rng, n)[:1])
+        pred = [p for k, p in enumerate(pred) if not any(p[0] < q[1] and q[0] < p[1] for q in pred[:k])]
+        words = [f"w{k}" for k in range(n)]
         egs.append(example(nlp, words, gold, pred))
-        y_true.append(spans_to_iob2(len(doc), gold))
-        y_pred.append(spans_to_iob2(len(doc), pred))
+        y_true.append(spans_to_iob2(n, gold))
+        y_pred.append(spans_to_iob2(n, pred))
     result = score_entities(egs).to_dict()
     m = result["test_metrics"]
-    assert m["gold"] == 5942
+    assert m["gold"] == sum(tag.startswith("B-") for tags in y_true for tag in tags) > 3000
+    assert 0.3 < m["f1"] < 0.95  # errors of every kind were made, and most entities kept
     assert m["precision"] == pytest.approx(precision_score(y_true, y_pred))
     assert m["recall"] == pytest.approx(recall_score(y_true, y_pred))
     assert m["f1"] == pytest.approx(f1_score(y_true, y_pred))

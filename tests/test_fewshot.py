@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 import spacy
+from spacy.tokens import Doc
 
 from spacy_ner_ext.experiments.fewshot import run_fewshot, run_zeroshot, sample_k_shot
 from spacy_ner_ext.tests.util import TRAIN_DATA, build_pipeline, make_doc, train_pipeline
@@ -34,23 +35,38 @@ def test_fewshot_trains_and_scores_each_config(tiny_transformer):
     overrides = {"components.transformer.model.name": tiny_transformer,
                  "components.transformer.model.get_spans.window": 32,
                  "components.transformer.model.get_spans.stride": 24}
+    project_training = CONFIGS.parent / "training"
+    before = sorted(project_training.rglob("*")) if project_training.exists() else []
     results = run_fewshot([CONFIGS / "span.cfg", CONFIGS / "baseline_ner.cfg"], docs, docs, ks=[1], seeds=[0, 1],
                           steps=3, overrides=overrides, jobs=2)
+    # Nothing written into the project (TensorBoard events went to each run's folder).
+    assert (sorted(project_training.rglob("*")) if project_training.exists() else []) == before
     assert len(results["runs"]) == 4
     assert {(s["config"].split("/")[-1], s["k"], s["seeds"]) for s in results["summary"]} == \
         {("span.cfg", 1, 2), ("baseline_ner.cfg", 1, 2)}
-    assert all(0.0 <= s["f1_mean"] <= 1.0 and s["f1_std"] >= 0.0 for s in results["summary"])
+    for s in results["summary"]:
+        f1s = [r["f1"] for r in results["runs"] if r["config"] == s["config"] and r["k"] == s["k"]]
+        assert s["f1_mean"] == pytest.approx(sum(f1s) / 2)
+        assert s["f1_std"] == pytest.approx(abs(f1s[0] - f1s[1]) / 2 ** 0.5)
+    # Both configs trained on the same sample of each seed, and were scored on the 10 test entities.
+    by_seed = {}
+    for r in results["runs"]:
+        by_seed.setdefault(r["seed"], set()).add(r["train_docs"])
+        assert sum(t["gold"] for t in r["per_type"].values()) == 10
+    assert all(len(sizes) == 1 for sizes in by_seed.values())
 
 
 def test_zeroshot_swaps_the_types_for_the_new_dataset(tiny_transformer, tmp_path):
     nlp = build_pipeline(tiny_transformer, "span_ner", {"model": {"hidden_width": 32, "max_span_length": 4}})
-    train_pipeline(nlp, 20)
+    train_pipeline(nlp, 40)
+    words = "john smith visited paris today".split()
+    assert {e.label_ for e in nlp(Doc(nlp.vocab, words=words)).ents} == {"PER", "LOC"}  # what it was trained on
     nlp.to_disk(tmp_path / "model")
     (tmp_path / "d.json").write_text(json.dumps({"CITY": "Names of cities.", "PERSON": "Names of people."}))
-    test = [make_doc(spacy.blank("en"), "john smith visited paris today".split(), [(0, 2, "PERSON"), (3, 4, "CITY")])]
+    test = [make_doc(spacy.blank("en"), words, [(0, 2, "PERSON"), (3, 4, "CITY")])]
     result = run_zeroshot(str(tmp_path / "model"), test, tmp_path / "d.json")
-    assert result["config"]["labels"] == ["CITY", "PERSON"]
-    assert set(result["per_type"]) <= {"CITY", "PERSON"} and result["test_metrics"]["gold"] == 2
+    # Its own types are gone: no PER or LOC is predicted on the text it was trained on.
+    assert set(result["per_type"]) == {"CITY", "PERSON"} and result["test_metrics"]["gold"] == 2
     with pytest.raises(ValueError, match="no component that reads type descriptions"):
         bare = spacy.blank("en")
         bare.to_disk(tmp_path / "bare")

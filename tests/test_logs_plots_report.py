@@ -76,3 +76,54 @@ def test_gliner_script_fails_clearly_without_gliner(tmp_path):
                              str(tmp_path / "test.spacy")], capture_output=True, text=True)
     assert result.returncode == 1
     assert "evaluate_gliner: the 'gliner' package is not installed" in result.stderr
+
+
+def test_the_run_log_keeps_finished_lines_not_progress_redraws(tmp_path):
+    from spacy_ner_ext.training.run_log import _LineLog
+
+    with (tmp_path / "run.log").open("w") as log:
+        lines = _LineLog(log)
+        for chunk in ["E    #  LOSS\r\n", "  0%|    | 0/100\r 50%|##  | 50/1", "00\r", "\r  0    100  1.23\n", "last"]:
+            lines.feed(chunk)
+        lines.close()
+    kept = [line.split(" ", 1)[1] for line in (tmp_path / "run.log").read_text().splitlines()]
+    assert kept == ["E    #  LOSS", "  0    100  1.23", "last"]
+
+
+@pytest.mark.slow
+def test_a_terminal_gets_the_progress_bar_and_the_log_gets_the_lines(tmp_path):
+    """On a terminal the command runs on a pseudo-terminal: tqdm (spaCy's progress bar) draws."""
+    import os
+    import pty
+
+    from spacy_ner_ext.training.run_log import run_logged
+
+    code = ("import sys, time; from tqdm import tqdm; print('tty', sys.stderr.isatty(), flush=True)\n"
+            "for _ in tqdm(range(3), disable=None): time.sleep(0.01)\nprint('done')")
+    master, slave = pty.openpty()
+    with os.fdopen(slave, "w") as terminal:
+        assert run_logged([sys.executable, "-c", code], tmp_path / "run.log", echo=terminal) == 0
+    shown = b""
+    os.set_blocking(master, False)
+    try:
+        while chunk := os.read(master, 65536):
+            shown += chunk
+    except (BlockingIOError, OSError):
+        pass
+    os.close(master)
+    assert b"3/3" in shown  # the bar was drawn
+    kept = [line.split(" ", 1)[1] for line in (tmp_path / "run.log").read_text().splitlines()]
+    assert kept[0].startswith("$ ") and "tty True" in kept and kept[-1] == "done"
+
+
+@pytest.mark.parametrize("config", sorted((ROOT / "configs").glob("*.cfg")), ids=lambda p: p.name)
+def test_runs_keep_their_logs_in_their_own_folder(config, tmp_path):
+    """The wrapper and the few-shot/ablation runs point every log into the run's folder, so
+    nothing lands in ./training of wherever the command runs."""
+    from spacy_ner_ext.training.run_log import log_overrides
+
+    overrides = log_overrides(spacy.util.load_config(config, interpolate=False), tmp_path / "run")
+    assert overrides["training.logger.log_dir"] == str(tmp_path / "run" / "tensorboard")
+    assert overrides["training.logger.console.path"] == str(tmp_path / "run" / "training_log.jsonl")
+    resolved = spacy.util.load_config(config, overrides=overrides, interpolate=False)["training"]["logger"]
+    assert resolved["log_dir"].startswith(str(tmp_path)) and resolved["console"]["path"].startswith(str(tmp_path))

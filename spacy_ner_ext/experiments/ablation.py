@@ -32,6 +32,7 @@ def run_ablation(config: Path, losses: Sequence[str], test_data: Path, steps: in
         scored = run_all(runs, test_data, Path(tmp), gpu_id, jobs, desc="ablation")
     rows = [{"loss": name, "f1": s["test_metrics"]["f1"], "precision": s["test_metrics"]["precision"],
              "recall": s["test_metrics"]["recall"], "per_type": s["per_type"], "train_seconds": s["train_seconds"],
-             "words_per_second": s["speed"]["words_per_second"]} for name, s in zip(losses, scored)]
+             "words_per_second": s["speed"]["words_per_second"], "trained_loss": s["trained_losses"].get(component)}
+            for name, s in zip(losses, scored)]
     return {"config": str(config), "steps": steps, "component": component, "gpu_id": gpu_id, "jobs": jobs,
             "rows": rows}

@@ -60,6 +60,10 @@ def train_and_score(run: Run, test_data: Path, folder: Path, gpu_id: int = -1) -
            "--output", str(scores_path), "--gpu-id", str(gpu_id)], output / "evaluate.log", run, "evaluate")
     scores = srsly.read_json(scores_path)
     scores["train_seconds"] = round(train_seconds, 1)
+    # What the trained pipeline says it was trained with, read back from its own config.
+    trained = load_config(output / "model-last" / "config.cfg", interpolate=False)
+    scores["trained_losses"] = {name: dict(component["loss"]) for name, component in trained["components"].items()
+                                if isinstance(component.get("loss"), dict)}
     return scores
 
 

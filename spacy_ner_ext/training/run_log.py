@@ -6,6 +6,7 @@ finished lines, not every redraw of a bar. Elsewhere (CI, a pipe) plain pipes ar
 """
 import datetime
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -45,7 +46,8 @@ def run_logged(command: List[str], log_path: Path, echo: IO[str] = None) -> int:
     echo = echo or sys.stdout
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("a", encoding="utf8") as log:
-        log.write(f"{_stamp()} $ {' '.join(command)}\n")
+        shown = " ".join(shlex.quote(part) for part in command).replace("\n", "\\n")
+        log.write(f"{_stamp()} $ {shown}\n")
         lines = _LineLog(log)
         if echo.isatty() and sys.platform != "win32":
             code = _run_on_pty(command, echo, lines)
@@ -68,6 +70,7 @@ def _run_on_pty(command: List[str], echo: IO[str], lines: _LineLog) -> int:
     import pty
 
     master, slave = pty.openpty()
+    _copy_window_size(echo, slave)
     process = subprocess.Popen(command, stdout=slave, stderr=slave, stdin=subprocess.DEVNULL, close_fds=True)
     os.close(slave)
     try:
@@ -85,6 +88,21 @@ def _run_on_pty(command: List[str], echo: IO[str], lines: _LineLog) -> int:
     finally:
         os.close(master)
     return process.wait()
+
+
+def _copy_window_size(terminal: IO[str], fd: int) -> None:
+    """The command's terminal gets the size of ours (a new one is 0 x 0, where a progress bar
+    has no room to draw)."""
+    import fcntl
+    import struct
+    import termios
+
+    try:
+        size = fcntl.ioctl(terminal.fileno(), termios.TIOCGWINSZ, b"\0" * 8)
+    except (OSError, ValueError):
+        size = b"\0" * 8
+    rows, cols = struct.unpack("HHHH", size)[:2]
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows or 24, cols or 100, 0, 0))
 
 
 def log_overrides(config, output: Path) -> dict:

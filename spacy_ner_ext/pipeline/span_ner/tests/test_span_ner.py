@@ -5,6 +5,7 @@ import torch
 from spacy.tokens import Doc, Span
 from spacy.training import Example
 
+from spacy_ner_ext.ml.activations import sigmoid
 from spacy_ner_ext.ml.losses import span_bce_loss_v1
 from spacy_ner_ext.pipeline.span_ner.decoding import candidate_spans, decode, resolve_overlaps
 from spacy_ner_ext.tests.util import TRAIN_DATA, build_pipeline, ents, make_doc, train_examples, train_pipeline
@@ -151,10 +152,16 @@ def test_initialize_without_entities_fails_clearly(tiny_transformer):
 
 
 def test_jointly_trained_type_encoder(tiny_transformer, tmp_path):
-    """The dual-encoder setting: descriptions read by a transformer that trains with the rest."""
+    """The dual-encoder setting: descriptions read by a transformer that trains with the rest.
+    The pipeline carries that transformer's weights, config and tokenizer: it loads after the
+    folder it was trained from is gone."""
+    import shutil
+
+    encoder_path = tmp_path / "description-encoder"
+    shutil.copytree(tiny_transformer, encoder_path)
     nlp = build(tiny_transformer, model={
         "hidden_width": 32, "max_span_length": 4,
-        "type_encoder": {"@architectures": "spacy_ner_ext.TransformerTypeEncoder.v1", "name": tiny_transformer}})
+        "type_encoder": {"@architectures": "spacy_ner_ext.TransformerTypeEncoder.v1", "name": str(encoder_path)}})
     examples = train_pipeline(nlp, steps=80)
     encoder = nlp.get_pipe("span_ner").model.get_ref("type_encoder")
     before = {k: v.clone() for k, v in encoder.shims[0]._model.state_dict().items()}
@@ -162,7 +169,46 @@ def test_jointly_trained_type_encoder(tiny_transformer, tmp_path):
     after = encoder.shims[0]._model.state_dict()
     assert any(not torch.equal(before[k], after[k]) for k in before), "the description transformer must learn"
     assert nlp.evaluate(examples)["ents_f"] == 1.0
-    nlp.to_disk(tmp_path / "joint")
-    loaded = spacy.load(tmp_path / "joint")
-    words = TRAIN_DATA[1][0]
-    assert ents(loaded(Doc(loaded.vocab, words=words))) == ents(nlp(Doc(nlp.vocab, words=words)))
+    nlp.to_disk(tmp_path / "trained")
+    shutil.rmtree(encoder_path)
+    shutil.move(tmp_path / "trained", tmp_path / "moved")
+    loaded = spacy.load(tmp_path / "moved")
+    for words, _ in TRAIN_DATA:
+        assert ents(loaded(Doc(loaded.vocab, words=words))) == ents(nlp(Doc(nlp.vocab, words=words)))
+    again = spacy.util.load_model_from_config(loaded.config).from_bytes(loaded.to_bytes())
+    assert ents(again(Doc(again.vocab, words=TRAIN_DATA[1][0]))) == ents(nlp(Doc(nlp.vocab, words=TRAIN_DATA[1][0])))
+
+
+def test_negative_types_are_sampled_with_the_training_seed(tiny_transformer):
+    """negative_types: each batch trains on its types plus N others, drawn by [training] seed."""
+    docs_labels = {"PER", "LOC", "ORG"}
+
+    def sampled(seed):
+        nlp = build(tiny_transformer, negative_types=1)
+        nlp.config["training"]["seed"] = seed
+        nlp.config["initialize"]["components"]["span_ner"] = {"labels": ["PER", "LOC", "ORG", "DATE", "MONEY", "EVENT"]}
+        examples = train_examples(nlp)
+        nlp.initialize(lambda: examples)
+        pipe = nlp.get_pipe("span_ner")
+        only_per = [Example(Doc(nlp.vocab, words=TRAIN_DATA[0][0]), make_doc(nlp, TRAIN_DATA[0][0], [(0, 2, "PER")]))]
+        draws = [tuple(pipe.labels[i] for i in pipe._batch_types(only_per)) for _ in range(20)]
+        losses = nlp.update(examples, sgd=nlp.create_optimizer())
+        return draws, losses
+
+    draws0, losses = sampled(0)
+    assert all(len(d) == 2 and "PER" in d for d in draws0)  # the type present, plus one other
+    assert len({d for d in draws0}) > 1 and {l for d in draws0 for l in d} - docs_labels
+    assert losses["span_ner"] > 0
+    assert sampled(0)[0] == draws0
+    assert sampled(1)[0] != draws0
+
+
+def test_scores_are_read_without_overflow():
+    import warnings
+
+    logits = numpy.array([-1000.0, -100.0, 0.0, 100.0, 1000.0], dtype="float32")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = sigmoid(logits)
+    assert p.tolist() == pytest.approx([0.0, 0.0, 0.5, 1.0, 1.0], abs=1e-6)
+    assert sigmoid(numpy.array([1.5]))[0] == pytest.approx(1 / (1 + numpy.exp(-1.5)))
