@@ -112,6 +112,7 @@ def benchmark(
     max_words: int = typer.Option(0, help="Use at most this many words (0: all)"),
     config: List[Path] = typer.Option([], help="Also time training with these configs"),
     train_steps: int = typer.Option(20, help="Training steps to time per config"),
+    train_data: Optional[Path] = typer.Option(None, help="Training data for --config (default: its paths.train)"),
     gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
     threads: int = typer.Option(0, help="torch threads (0: torch's default)"),
 ):
@@ -123,7 +124,8 @@ def benchmark(
     for model in tqdm(models, desc="inference", unit="pipeline"):
         results["inference"].append(run_isolated(inference_worker, model, str(data), batch_size, max_words, gpu_id, threads))
     for cfg in tqdm(config, desc="training", unit="config"):
-        results["training"].append(run_isolated(training_worker, str(cfg), train_steps, {}, gpu_id, threads))
+        overrides = {"paths.train": str(train_data), "paths.dev": str(train_data)} if train_data else {}
+        results["training"].append(run_isolated(training_worker, str(cfg), train_steps, overrides, gpu_id, threads))
     rows = [(r["model"], r["words"], r["words_per_second"], r["peak_rss_mb"]) for r in results["inference"]]
     msg.table(rows, header=("pipeline", "words", "words/s", "peak MB"), divider=True, title="Inference")
     if results["training"]:

@@ -35,6 +35,7 @@ def tiny_run(tiny_transformer, tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_run_folder_keeps_everything(tiny_run):
     lines = (tiny_run / "run.log").read_text().splitlines()
     assert lines[0].split(" ", 1)[1].startswith("$ ") and any("Saved pipeline" in line for line in lines)
@@ -43,13 +44,14 @@ def test_run_folder_keeps_everything(tiny_run):
     assert (tiny_run / "model-best").is_dir() and (tiny_run / "model-last").is_dir()
 
 
+@pytest.mark.slow
 def test_tensorboard_events_read_back_to_the_logged_values(tiny_run, tmp_path):
     from spacy_ner_ext.training.tensorboard_logger import export_csv
 
     n = export_csv(tiny_run / "tensorboard", tmp_path / "scalars.csv")
-    rows = list(csv.DictReader((tmp_path / "scalars.csv").open()))
+    rows = list(csv.DictReader((tmp_path / "scalars.csv").read_text().splitlines()))
     assert len(rows) == n > 0
-    logged = [json.loads(line) for line in (tiny_run / "training_log.jsonl").open()]
+    logged = [json.loads(line) for line in (tiny_run / "training_log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in logged] == [0, 2, 4, 6]
     by_key = {(int(r["step"]), r["metric"]): float(r["value"]) for r in rows}
     for record in logged:
@@ -58,6 +60,7 @@ def test_tensorboard_events_read_back_to_the_logged_values(tiny_run, tmp_path):
         assert (record["step"], "train/learn_rate") in by_key and (record["step"], "train/words_per_second") in by_key
 
 
+@pytest.mark.slow
 def test_plots_and_report(tiny_run, tmp_path):
     from spacy_ner_ext.evaluation.plots import plot_per_type_f1, plot_training_curves
     from spacy_ner_ext.evaluation.report import write_report
@@ -71,6 +74,7 @@ def test_plots_and_report(tiny_run, tmp_path):
     assert "predictions.html" in page and "[components.span_ner]" in page
 
 
+@pytest.mark.slow
 def test_gliner_script_fails_clearly_without_gliner(tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "evaluate_gliner.py"), str(tmp_path / "model"),
                              str(tmp_path / "test.spacy")], capture_output=True, text=True)

@@ -24,14 +24,25 @@ def test_smoke_workflow(tmp_path):
     result = subprocess.run([sys.executable, "-m", "spacy", "project", "run", "smoke"], cwd=project, env=env,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    smoke, results = project / "training" / "smoke", project / "results" / "smoke"
     for name in ("baseline", "span"):
-        scores = json.loads((project / "training" / "smoke" / name / "test_results.json").read_text())
+        run = smoke / name
+        scores = json.loads((run / "test_results.json").read_text())
         assert scores["test_metrics"]["gold"] > 100
         assert set(scores["per_type"]) <= {"PER", "ORG", "LOC", "MISC"}
-        log = [json.loads(line) for line in (project / "training" / "smoke" / name / "training_log.jsonl").open()]
-        assert log[-1]["step"] > 0 and log[-1]["train_words_per_second"] > 0
-        assert (project / "training" / "smoke" / name / "run.log").exists()
-        assert list((project / "training" / "smoke" / name / "tensorboard").glob("events.out.tfevents.*"))
-    smoke = project / "training" / "smoke"
-    assert (smoke / "span" / "predictions.html").exists() and (smoke / "span" / "report.html").exists()
-    assert (smoke / "training_curves.png").exists() and (smoke / "per_type_f1.png").exists()
+        log = [json.loads(line) for line in (run / "training_log.jsonl").read_text().splitlines()]
+        assert [r["step"] for r in log] == [0, 15, 30] and log[-1]["train_words_per_second"] > 0
+        assert (run / "run.log").exists() and (run / "model-best").is_dir()
+        assert list((run / "tensorboard").glob("events.out.tfevents.*"))
+        # The same files as `all`, report with its images included.
+        assert (run / "predictions.html").exists() and (run / "training_curves.png").exists()
+        report = (run / "report.html").read_text()
+        assert "data:image/png;base64," in report and "Scores on the test set" in report
+    benchmark = json.loads((results / "benchmark.json").read_text())
+    assert [r["model"] for r in benchmark["inference"]] == ["training/smoke/baseline/model-best",
+                                                            "training/smoke/span/model-best"]
+    assert len(benchmark["training"]) == 2
+    for name in ("training_curves.png", "per_type_f1.png", "tensorboard_scalars.csv"):
+        assert (results / name).exists(), name
+    # Nothing written where `all` keeps its own outputs.
+    assert not (project / "training" / "baseline").exists() and not (project / "results" / "benchmark.json").exists()

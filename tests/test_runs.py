@@ -10,6 +10,7 @@ from spacy_ner_ext.tests.util import TRAIN_DATA, make_doc
 CONFIGS = Path(__file__).parent.parent / "configs"
 
 
+@pytest.mark.slow
 def test_a_failed_run_names_itself_and_shows_the_end_of_its_log(tmp_path):
     nlp = spacy.blank("en")
     DocBin(docs=[make_doc(nlp, w, e) for w, e in TRAIN_DATA]).to_disk(tmp_path / "d.spacy")
