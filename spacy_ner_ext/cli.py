@@ -308,5 +308,53 @@ def report(
     msg.good(f"Wrote {write_report(run, output)}")
 
 
+@app.command("annotate")
+def annotate_command(
+    model: str = typer.Argument(..., help="A pipeline folder or an installed pipeline package"),
+    input_path: str = typer.Argument(..., help="A file, a folder of shards, or a glob (quoted)"),
+    output: Path = typer.Argument(..., help="Output folder: one shard per input shard, manifest.json, errors.jsonl"),
+    input_format: Optional[str] = typer.Option(None, help="jsonl, txt or parquet (default: from each file's suffix)"),
+    text_field: str = typer.Option("text", help="JSONL field / Parquet column of the text"),
+    id_field: str = typer.Option("id", help="JSONL field / Parquet column of the id (missing: file:line)"),
+    output_format: str = typer.Option("jsonl", help="jsonl or parquet"),
+    keep_text: bool = typer.Option(False, "--keep-text", help="Write the text beside the entities"),
+    batch_size: int = typer.Option(64, help="nlp.pipe batch size (on Ray: rows per actor call)"),
+    n_process: int = typer.Option(1, help="Processes (CPU, local runs)"),
+    gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU (local runs)"),
+    max_chars: int = typer.Option(1_000_000, help="Longer texts are errors, not annotated"),
+    strict: bool = typer.Option(False, "--strict", help="Stop at the first bad record instead of listing it"),
+    labels: Optional[str] = typer.Option(None, help="span_ner/contrastive_ner: the types to find, comma-separated"),
+    descriptions: Optional[Path] = typer.Option(None, exists=True, dir_okay=False,
+                                                help="span_ner/contrastive_ner: the types to find, as {label: description}"),
+    ray: Optional[str] = typer.Option(None, "--ray", help="Run on Ray: 'local' starts one here; or a cluster address "
+                                                           "(ray://host:10001, auto); RAY_ADDRESS is read too"),
+    concurrency: int = typer.Option(1, help="Ray: pipeline actors"),
+    num_cpus: float = typer.Option(1.0, help="Ray: CPUs per actor"),
+    num_gpus: float = typer.Option(0.0, help="Ray: GPUs per actor"),
+):
+    """Annotate a corpus with a trained pipeline, shard by shard: complete output shards, a
+    manifest to resume from (run the same command again), bad records in errors.jsonl."""
+    from .annotation.annotate import AnnotateOptions, annotate
+    from .annotation.records import InputError, ReadOptions
+
+    read = ReadOptions(format=input_format, text_field=text_field, id_field=id_field or None, max_chars=max_chars)
+    options = AnnotateOptions(
+        batch_size=batch_size, n_process=n_process, gpu_id=gpu_id, output_format=output_format, keep_text=keep_text,
+        strict=strict, labels=[label.strip() for label in labels.split(",") if label.strip()] if labels else [],
+        descriptions=str(descriptions) if descriptions else None, ray_address=ray, concurrency=concurrency,
+        num_cpus=num_cpus, num_gpus=num_gpus)
+    try:
+        summary = annotate(model, input_path, output, read, options,
+                           progress=lambda **kw: tqdm(desc="annotate", disable=None, smoothing=0.1, **kw))
+    except InputError as err:
+        msg.fail(str(err))
+        raise typer.Exit(1)
+    msg.table([("shards", summary.shards), ("skipped (complete already)", summary.skipped),
+               ("records in", summary.records_in), ("records out", summary.records_out), ("errors", summary.errors)],
+              title=f"Annotated {input_path} into {output}")
+    if summary.errors:
+        msg.warn(f"{summary.errors} records could not be annotated: see {output / 'errors.jsonl'}")
+
+
 if __name__ == "__main__":
     app()

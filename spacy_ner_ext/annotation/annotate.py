@@ -1,0 +1,206 @@
+"""Run a trained pipeline over a corpus of shards: locally (nlp.pipe, several processes if
+asked) or on Ray (a local Ray, or a cluster), with one complete output shard per input shard,
+a manifest to resume from, and every record that could not be annotated in errors.jsonl."""
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Optional
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from .outputs import OUTPUT_FORMATS, Manifest, ShardResult, ShardWriter, gather_errors, ids_in_output, output_name
+from .records import InputError, ReadOptions, Record, Shard, find_shards, read_shard, scan_shard, shard_format
+
+
+class StrictStop(InputError):
+    """--strict: the first bad record stops the run."""
+
+
+@dataclass
+class AnnotateOptions:
+    batch_size: int = 64
+    n_process: int = 1
+    gpu_id: int = -1
+    output_format: str = "jsonl"
+    keep_text: bool = False
+    strict: bool = False
+    labels: List[str] = field(default_factory=list)
+    descriptions: Optional[str] = None
+    ray_address: Optional[str] = None  # None: no Ray; "local": a Ray started here; else a cluster
+    concurrency: int = 1
+    num_cpus: float = 1.0
+    num_gpus: float = 0.0
+
+
+@dataclass
+class Summary:
+    shards: int = 0
+    skipped: int = 0
+    records_in: int = 0
+    records_out: int = 0
+    errors: int = 0
+
+
+def load_pipeline(model: str, labels: Iterable[str] = (), descriptions: Optional[str] = None) -> Language:
+    """A pipeline folder or an installed package; with labels or descriptions, the types of its
+    description-matching components (span_ner, contrastive_ner) are replaced by those."""
+    try:
+        nlp = spacy.load(model)
+    except (OSError, IOError, ValueError) as err:
+        raise InputError(f"{model}: cannot load the pipeline: {str(err).splitlines()[0]}") from err
+    labels = list(labels)
+    if labels or descriptions:
+        from ..corpus.descriptions import load_descriptions
+
+        types = dict.fromkeys(labels)
+        if descriptions:
+            types.update(load_descriptions(descriptions))
+        types = {label: text or label for label, text in types.items()}
+        described = [name for name in nlp.pipe_names if hasattr(nlp.get_pipe(name), "set_descriptions")]
+        if not described:
+            raise InputError(f"{model}: --labels and --descriptions need span_ner or contrastive_ner in the pipeline")
+        for name in described:
+            pipe = nlp.get_pipe(name)
+            for old in [label for label in pipe.labels if label not in types]:
+                pipe.remove_label(old)
+            pipe.set_descriptions(types)
+    return nlp
+
+
+def entities_of(doc: Doc) -> List[Dict]:
+    return [{"start_char": e.start_char, "end_char": e.end_char, "label": e.label_,
+             "score": None if e._.get("ner_score") is None else round(float(e._.ner_score), 6), "text": e.text}
+            for e in doc.ents]
+
+
+def check_model(model: str) -> None:
+    """An unreadable model fails here, before any work (Ray loads it on the workers)."""
+    path = Path(model)
+    if path.exists():
+        if not (path / "config.cfg").is_file():
+            raise InputError(f"{model}: not a spaCy pipeline folder (no config.cfg)")
+        return
+    if not spacy.util.is_package(model):
+        raise InputError(f"{model}: no such pipeline folder or installed package")
+
+
+def annotate(model: str, input_path: str, output: Path, read: ReadOptions, options: AnnotateOptions,
+             progress: Callable = None) -> Summary:
+    """progress: a tqdm-like factory (total=..., unit=...) or None for no progress bar."""
+    if options.output_format not in OUTPUT_FORMATS:
+        raise InputError(f"--output-format must be one of {', '.join(OUTPUT_FORMATS)}")
+    shard_paths = find_shards(input_path)
+    check_model(model)
+    root = Path(input_path) if Path(input_path).is_dir() else Path(input_path).parent
+    if any(c in input_path for c in "*?["):
+        root = Path(input_path.split("*")[0].split("?")[0].split("[")[0])
+        root = root if root.is_dir() else root.parent
+    if output.exists() and not output.is_dir():
+        raise InputError(f"{output}: exists and is not a folder")
+    output.mkdir(parents=True, exist_ok=True)
+    run = {"model": str(model), "labels": options.labels, "descriptions": options.descriptions,
+           "read": asdict(read), "output_format": options.output_format, "keep_text": options.keep_text}
+    manifest = Manifest.open(output, run)
+    shards = [scan_shard(p, shard_format(p, read.format)) for p in shard_paths]
+    names = {s.path: output_name(Path(s.path), root, options.output_format) for s in shards}
+    if len(set(names.values())) != len(names):
+        raise InputError(f"{input_path}: two input shards would write the same output name")
+    done = [s for s in shards if manifest.is_complete(s, names[s.path], output)]
+    pending = [s for s in shards if s not in done]
+    seen_ids = {i for s in done for i in ids_in_output(output / names[s.path])}
+    summary = Summary(shards=len(shards), skipped=len(done))
+    bar = progress(total=sum(s.records for s in pending), unit="rec") if progress else None
+    runner = _run_on_ray if options.ray_address else _run_locally
+    try:
+        for result in runner(model, pending, names, output, read, options, seen_ids, bar):
+            manifest.record(result, output)
+    finally:
+        if bar is not None:
+            bar.close()
+    for entry in manifest.shards.values():
+        summary.records_in += entry["records_in"]
+        summary.records_out += entry["records_out"]
+    summary.errors = gather_errors(output, [names[s.path] for s in shards])
+    return summary
+
+
+def _report(writer: ShardWriter, record: Record, strict: bool, reason: Optional[str] = None) -> None:
+    if strict:
+        raise StrictStop(f"{record.shard}, line {record.line}: {reason or record.error}")
+    writer.error(record, reason)
+
+
+def _write(writer: ShardWriter, record: Record, entities: List[Dict], strict: bool) -> None:
+    if strict and record.id in writer.seen_ids:
+        raise StrictStop(f"{record.shard}, line {record.line}: duplicated id {record.id!r}")
+    writer.write(record, entities)
+
+
+def _run_locally(model, pending: List[Shard], names, output, read, options: AnnotateOptions, seen_ids, bar):
+    if options.gpu_id >= 0:
+        spacy.require_gpu(options.gpu_id)
+    nlp = load_pipeline(model, options.labels, options.descriptions)
+    for shard in pending:
+        writer = ShardWriter(output, names[shard.path], options.output_format, options.keep_text, seen_ids)
+        try:
+            def valid():
+                for record in read_shard(shard, read):
+                    if bar is not None:
+                        bar.update(1)
+                    if record.error:
+                        _report(writer, record, options.strict)
+                    else:
+                        yield record.text, record
+
+            for doc, record in nlp.pipe(valid(), as_tuples=True, batch_size=options.batch_size,
+                                        n_process=options.n_process):
+                _write(writer, record, entities_of(doc), options.strict)
+            writer.commit()
+        except BaseException:
+            writer.abandon()
+            raise
+        yield ShardResult(shard.path, shard.sha256, names[shard.path], shard.records, writer.records_out, writer.errors)
+
+
+def _run_on_ray(model, pending: List[Shard], names, output, read, options: AnnotateOptions, seen_ids, bar):
+    from .ray_annotator import annotated_rows
+
+    by_index = {i: shard for i, shard in enumerate(pending)}
+    writers: Dict[int, ShardWriter] = {}
+    current = -1
+
+    def finish(index):
+        shard, writer = by_index[index], writers.pop(index)
+        writer.commit()
+        return ShardResult(shard.path, shard.sha256, names[shard.path], shard.records, writer.records_out,
+                           writer.errors)
+
+    try:
+        for index in [i for i, s in by_index.items() if not s.ranges]:  # empty files: nothing to send
+            writers[index] = ShardWriter(output, names[by_index[index].path], options.output_format,
+                                         options.keep_text, seen_ids)
+            yield finish(index)
+        # Rows come back in input order, so the shards complete one after another.
+        for row in annotated_rows(model, pending, read, options):
+            index = int(row["shard_index"])
+            if index != current:
+                if current >= 0:
+                    yield finish(current)
+                current = index
+                writers[index] = ShardWriter(output, names[by_index[index].path], options.output_format,
+                                             options.keep_text, seen_ids)
+            record = Record(row["shard"], int(row["line"]), row["id"] or None, row["text"] or None, row["error"] or None)
+            if bar is not None:
+                bar.update(1)
+            if record.error:
+                _report(writers[index], record, options.strict)
+            else:
+                _write(writers[index], record, json.loads(row["entities"]), options.strict)
+        if current >= 0:
+            yield finish(current)
+    except BaseException:
+        for writer in writers.values():
+            writer.abandon()
+        raise

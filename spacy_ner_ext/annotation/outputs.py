@@ -1,0 +1,175 @@
+"""Output shards that are either complete or absent, and the manifest that says which.
+
+Each output shard (and its errors) is written under a temporary name and renamed when the
+input shard is done; only then does the manifest record it (input, sha256 of the input,
+records in, out, errors). A run started again skips the shards the manifest records as
+complete for the same input, and redoes the others from scratch: a shard is never half
+written, so every input id ends up exactly once across the outputs.
+"""
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from .records import InputError, Record, Shard
+
+MANIFEST = "manifest.json"
+ERRORS = "errors.jsonl"
+OUTPUT_FORMATS = ("jsonl", "parquet")
+
+
+@dataclass
+class ShardResult:
+    input: str
+    sha256: str
+    output: str
+    records_in: int = 0
+    records_out: int = 0
+    errors: int = 0
+
+
+@dataclass
+class Manifest:
+    """run: what makes two runs the same (model, labels, reading and output options)."""
+
+    run: Dict
+    shards: Dict[str, Dict] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, folder: Path, run: Dict) -> "Manifest":
+        path = folder / MANIFEST
+        if not path.exists():
+            return cls(run)
+        try:
+            saved = json.loads(path.read_text(encoding="utf8"))
+        except (OSError, json.JSONDecodeError) as err:
+            raise InputError(f"{path}: unreadable manifest ({err}): use another output folder") from err
+        if saved.get("run") != run:
+            differs = sorted(k for k in set(run) | set(saved.get("run", {})) if run.get(k) != saved.get("run", {}).get(k))
+            raise InputError(f"{folder} holds the output of another run (it differs in: {', '.join(differs)}): "
+                             "use another output folder, or run the same command to resume it")
+        return cls(run, saved.get("shards", {}))
+
+    def is_complete(self, shard: Shard, name: str, folder: Path) -> bool:
+        """Recorded, from the same input bytes, and its output is there."""
+        done = self.shards.get(name)
+        return bool(done) and done["sha256"] == shard.sha256 and (folder / name).exists()
+
+    def record(self, result: ShardResult, folder: Path) -> None:
+        # Keyed by output name, which stays the same whatever folder the command runs from.
+        self.shards[result.output] = asdict(result)
+        _atomic_write(folder / MANIFEST, json.dumps({"run": self.run, "shards": self.shards}, indent=1))
+
+
+def output_name(shard: Path, root: Path, format: str) -> str:
+    """The input's path below the input root, flattened: one output file per input shard."""
+    relative = shard.relative_to(root) if shard.is_relative_to(root) else Path(shard.name)
+    return "__".join(relative.with_suffix("").parts) + f".{format}"
+
+
+class ShardWriter:
+    """Writes one output shard and its errors under temporary names; `commit` renames them."""
+
+    def __init__(self, folder: Path, name: str, format: str, keep_text: bool, seen_ids: set):
+        self.folder, self.name, self.format, self.keep_text = folder, name, format, keep_text
+        self.seen_ids = seen_ids
+        self.partial = folder / f".{name}.partial"
+        self.errors_partial = folder / ".errors" / f"{name}.jsonl.partial"
+        self.errors_partial.parent.mkdir(parents=True, exist_ok=True)
+        self._errors = self.errors_partial.open("w", encoding="utf8")
+        self._rows: List[Dict] = []
+        self._out = self.partial.open("w", encoding="utf8") if format == "jsonl" else None
+        self._parquet = None
+        self.records_out = 0
+        self.errors = 0
+        self._new_ids: List[str] = []
+
+    def error(self, record: Record, reason: Optional[str] = None) -> None:
+        self.errors += 1
+        self._errors.write(json.dumps({"shard": record.shard, "line": record.line, "id": record.id,
+                                       "reason": reason or record.error}, ensure_ascii=False) + "\n")
+
+    def write(self, record: Record, entities: List[Dict]) -> None:
+        if record.id in self.seen_ids:
+            self.error(record, f"duplicated id {record.id!r}: annotated once already")
+            return
+        self.seen_ids.add(record.id)
+        self._new_ids.append(record.id)
+        row = {"id": record.id, "entities": entities}
+        if self.keep_text:
+            row["text"] = record.text
+        self.records_out += 1
+        if self._out is not None:
+            self._out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        else:
+            self._rows.append(row)
+            if len(self._rows) >= 10_000:
+                self._flush_parquet()
+
+    def _flush_parquet(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        schema = pa.schema([("id", pa.string()),
+                            ("entities", pa.list_(pa.struct([("start_char", pa.int64()), ("end_char", pa.int64()),
+                                                             ("label", pa.string()), ("score", pa.float64()),
+                                                             ("text", pa.string())])))]
+                           + ([("text", pa.string())] if self.keep_text else []))
+        if self._parquet is None:
+            self._parquet = pq.ParquetWriter(str(self.partial), schema)
+        self._parquet.write_table(pa.Table.from_pylist(self._rows, schema=schema))
+        self._rows = []
+
+    def commit(self) -> None:
+        """Close, then make the shard and its errors visible under their final names."""
+        if self._out is not None:
+            self._out.flush()
+            os.fsync(self._out.fileno())
+            self._out.close()
+        else:
+            self._flush_parquet()
+            self._parquet.close()
+        self._errors.close()
+        os.replace(self.errors_partial, self.folder / ".errors" / f"{self.name}.jsonl")
+        os.replace(self.partial, self.folder / self.name)
+
+    def abandon(self) -> None:
+        """Forget what this writer wrote (an interrupted shard is redone next time)."""
+        for handle in (self._out, self._errors):
+            if handle is not None and not handle.closed:
+                handle.close()
+        if self._parquet is not None:
+            self._parquet.close()
+        self.seen_ids.difference_update(self._new_ids)
+        for path in (self.partial, self.errors_partial):
+            path.unlink(missing_ok=True)
+
+
+def gather_errors(folder: Path, names: List[str]) -> int:
+    """errors.jsonl: every shard's errors, in shard order; returns how many."""
+    count = 0
+    with (folder / f".{ERRORS}.partial").open("w", encoding="utf8") as out:
+        for name in names:
+            path = folder / ".errors" / f"{name}.jsonl"
+            if path.exists():
+                for line in path.open(encoding="utf8"):
+                    out.write(line)
+                    count += 1
+    os.replace(folder / f".{ERRORS}.partial", folder / ERRORS)
+    return count
+
+
+def ids_in_output(path: Path) -> List[str]:
+    """The ids of a complete output shard (to catch duplicates across a resumed run)."""
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return [str(i) for i in pq.read_table(str(path), columns=["id"]).column("id").to_pylist()]
+    return [json.loads(line)["id"] for line in path.open(encoding="utf8") if line.strip()]
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf8")
+    os.replace(partial, path)

@@ -1,0 +1,185 @@
+"""Input shards read as a stream of records, in ranges that one worker (or one Ray task) reads
+alone: JSONL (text and id fields configurable), plain text (one document per line, id
+`file:line`), or Parquet (a text column). A record that cannot be annotated is not dropped: it
+comes back with the reason, its shard and line, for errors.jsonl."""
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, List, Optional, Sequence
+
+FORMATS = ("jsonl", "txt", "parquet")
+SUFFIXES = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".txt": "txt", ".parquet": "parquet"}
+# Lines per range: the unit of work of one Ray read task, and of the progress bar's count.
+LINES_PER_RANGE = 2000
+
+
+class InputError(ValueError):
+    """An input that cannot be read at all: reported before any work starts."""
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    format: str
+    text_field: str = "text"
+    id_field: Optional[str] = "id"
+    max_chars: int = 1_000_000
+
+
+@dataclass(frozen=True)
+class Shard:
+    path: str
+    format: str
+    sha256: str
+    records: int  # lines (JSONL, text) or rows (Parquet), bad ones included
+    ranges: tuple  # (start, end): byte offsets (JSONL, text) or row groups (Parquet), and the first line
+
+
+@dataclass
+class Record:
+    shard: str
+    line: int  # 1-based line (JSONL, text) or row (Parquet)
+    id: Optional[str]
+    text: Optional[str]
+    error: Optional[str] = None
+
+
+def find_shards(input_path: str) -> List[Path]:
+    """A file, a folder (every file with a known suffix, sorted) or a glob."""
+    path = Path(input_path)
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SUFFIXES)
+        if not files:
+            raise InputError(f"{path}: no input files ({', '.join(SUFFIXES)}) in this folder")
+        return files
+    if any(c in input_path for c in "*?["):
+        anchor = Path(input_path.split("*")[0].split("?")[0].split("[")[0])
+        base = anchor if anchor.is_dir() else anchor.parent
+        files = sorted(p for p in base.glob(str(Path(input_path).relative_to(base))) if p.is_file())
+        if not files:
+            raise InputError(f"{input_path}: the pattern matches no file")
+        return files
+    raise InputError(f"{input_path}: no such file or folder")
+
+
+def shard_format(path: Path, format: Optional[str]) -> str:
+    if format:
+        if format not in FORMATS:
+            raise InputError(f"--input-format must be one of {', '.join(FORMATS)}, not {format!r}")
+        return format
+    if path.suffix not in SUFFIXES:
+        raise InputError(f"{path}: cannot tell the format from the suffix {path.suffix!r}: give --input-format")
+    return SUFFIXES[path.suffix]
+
+
+def scan_shard(path: Path, format: str) -> Shard:
+    """One streaming pass: the input's sha256, its record count and its read ranges."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    if format == "parquet":
+        parquet = _parquet_file(path)
+        groups = parquet.metadata.num_row_groups
+        first, ranges = 1, []
+        for g in range(groups):
+            ranges.append((g, g + 1, first))
+            first += parquet.metadata.row_group(g).num_rows
+        return Shard(str(path), format, digest.hexdigest(), parquet.metadata.num_rows, tuple(ranges))
+    ranges, start, line, offset = [], 0, 0, 0
+    with path.open("rb") as f:
+        for raw in f:
+            line += 1
+            offset += len(raw)
+            if line % LINES_PER_RANGE == 0:
+                ranges.append((start, offset, line - LINES_PER_RANGE + 1))
+                start = offset
+    if offset > start:
+        ranges.append((start, offset, (line // LINES_PER_RANGE) * LINES_PER_RANGE + 1))
+    return Shard(str(path), format, digest.hexdigest(), line, tuple(ranges))
+
+
+def read_range(shard: str, format: str, start: int, end: int, first_line: int, options: ReadOptions) -> Iterator[Record]:
+    """The records of one range of a shard, in order; bad ones carry their error."""
+    if format == "parquet":
+        yield from _read_parquet(shard, start, end, first_line, options)
+        return
+    with open(shard, "rb") as f:
+        f.seek(start)
+        data = f.read(end - start)
+    for number, raw in enumerate(data.splitlines(), start=first_line):
+        yield _parse_line(shard, number, raw, format, options)
+
+
+def _parse_line(shard: str, number: int, raw: bytes, format: str, options: ReadOptions) -> Record:
+    try:
+        line = raw.decode("utf8")
+    except UnicodeDecodeError as err:
+        return Record(shard, number, None, None, f"not UTF-8 text (byte {err.start})")
+    if format == "txt":
+        return _checked(Record(shard, number, f"{Path(shard).name}:{number}", line), options)
+    if not line.strip():
+        return Record(shard, number, None, None, "empty line: no JSON record")
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as err:
+        return Record(shard, number, None, None, f"invalid JSON: {err.msg} at column {err.colno}")
+    if not isinstance(value, dict):
+        return Record(shard, number, None, None, f"a JSON {type(value).__name__}, not an object")
+    record_id = value.get(options.id_field) if options.id_field else None
+    record_id = f"{Path(shard).name}:{number}" if record_id is None else str(record_id)
+    if options.text_field not in value:
+        return Record(shard, number, record_id, None, f"no {options.text_field!r} field")
+    return _checked(Record(shard, number, record_id, value[options.text_field]), options)
+
+
+def _checked(record: Record, options: ReadOptions) -> Record:
+    text = record.text
+    if not isinstance(text, str):
+        record.error = f"text is a {type(text).__name__}, not a string"
+    elif not text.strip():
+        record.error = "empty text"
+    elif len(text) > options.max_chars:
+        record.error = f"text of {len(text):,} characters is longer than --max-chars {options.max_chars:,}"
+    if record.error:
+        record.text = None
+    return record
+
+
+def _parquet_file(path: Path):
+    try:
+        import pyarrow.parquet as pq
+    except ImportError as err:
+        raise InputError(f"{path}: reading Parquet needs pyarrow: pip install pyarrow") from err
+    try:
+        return pq.ParquetFile(str(path))
+    except Exception as err:  # pyarrow raises its own ArrowInvalid
+        raise InputError(f"{path}: not a readable Parquet file ({err})") from err
+
+
+def _read_parquet(shard: str, start: int, end: int, first_row: int, options: ReadOptions) -> Iterator[Record]:
+    parquet = _parquet_file(Path(shard))
+    names = parquet.schema_arrow.names
+    if options.text_field not in names:
+        raise InputError(f"{shard}: no column {options.text_field!r} (columns: {', '.join(names)})")
+    columns = [options.text_field] + ([options.id_field] if options.id_field in names else [])
+    number = first_row
+    for group in range(start, end):
+        table = parquet.read_row_group(group, columns=columns)
+        texts = table.column(options.text_field).to_pylist()
+        ids = table.column(options.id_field).to_pylist() if len(columns) > 1 else [None] * len(texts)
+        for text, record_id in zip(texts, ids):
+            record_id = f"{Path(shard).name}:{number}" if record_id is None else str(record_id)
+            yield _checked(Record(shard, number, record_id, text), options)
+            number += 1
+
+
+def read_shard(shard: Shard, options: ReadOptions) -> Iterator[Record]:
+    for start, end, first in shard.ranges:
+        yield from read_range(shard.path, shard.format, start, end, first, options)
+
+
+def count_records(shards: Sequence[Shard]) -> int:
+    return sum(s.records for s in shards)
