@@ -9,7 +9,7 @@ from spacy.tokens import DocBin
 from tqdm import tqdm
 from wasabi import msg
 
-from .corpus import FORMATS, read_docs, train_dev_split, write_conll, write_gliner_json, write_jsonl
+from .corpus import FORMATS, CorpusFormatError, read_docs, train_dev_split, write_conll, write_gliner_json, write_jsonl
 from .evaluation.evaluate import evaluate_pipeline, load_examples, print_table
 
 app = typer.Typer(add_completion=False, help=__doc__, no_args_is_help=True)
@@ -66,7 +66,11 @@ def convert(
     options = _options(format, scheme, tag_column, token_prefix, n_sents, separator, annotation_format,
                        on_overlap or ("keep_longest" if format == "raw" else "error"),
                        fuzzy_threshold, limit)
-    docs = read_docs(input_path, nlp, format, **options)
+    try:
+        docs = read_docs(input_path, nlp, format, **options)
+    except CorpusFormatError as err:
+        msg.fail(str(err))
+        raise typer.Exit(1)
     if dev_output:
         docs, dev = train_dev_split(docs, dev_ratio, seed)
         _write(dev, dev_output)
