@@ -335,6 +335,7 @@ def annotate_command(
     concurrency: int = typer.Option(1, help="Ray: pipeline actors"),
     num_cpus: float = typer.Option(1.0, help="Ray: CPUs per actor"),
     num_gpus: float = typer.Option(0.0, help="Ray: GPUs per actor"),
+    summary_json: Optional[Path] = typer.Option(None, "--summary", help="Also write the counts and times as JSON here"),
 ):
     """Annotate a corpus with a trained pipeline, shard by shard: complete output shards, a
     manifest to resume from (run the same command again), bad records in errors.jsonl."""
@@ -353,11 +354,41 @@ def annotate_command(
     except InputError as err:
         msg.fail(str(err))
         raise typer.Exit(1)
+    if summary_json:
+        import dataclasses
+
+        srsly.write_json(summary_json, dataclasses.asdict(summary))
     msg.table([("shards", summary.shards), ("skipped (complete already)", summary.skipped),
                ("records in", summary.records_in), ("records out", summary.records_out), ("errors", summary.errors)],
               title=f"Annotated {input_path} into {output}")
     if summary.errors:
         msg.warn(f"{summary.errors} records could not be annotated: see {output / 'errors.jsonl'}")
+
+
+@app.command("benchmark-annotate")
+def benchmark_annotate(
+    models: List[str] = typer.Argument(..., help="Pipelines to measure side by side"),
+    input_path: str = typer.Option(..., "--input", help="Input of annotate (a file, folder or glob)"),
+    mode: List[str] = typer.Option(["plain", "n_process=2", "ray, 1 actor", "ray, 2 actors"],
+                                   help="Ways to run: plain, n_process=2, 'ray, 1 actor', 'ray, 2 actors'"),
+    batch_size: int = typer.Option(64, help="Batch size"),
+    output: Path = typer.Option(Path("results/annotate_benchmark.json"), help="JSON results"),
+):
+    """records/s, words/s and peak memory per worker of `annotate`, in each way of running it."""
+    from .experiments.annotate_benchmark import MODES, measure
+    from .experiments.benchmark import machine_info
+
+    unknown = [m for m in mode if m not in MODES]
+    if unknown:
+        msg.fail(f"unknown mode(s) {', '.join(unknown)}: choose from {', '.join(MODES)}")
+        raise typer.Exit(1)
+    rows = [dict(measure(model, input_path, MODES[m], batch_size), mode=m) for model in models for m in mode]
+    msg.table([(r["model"], r["mode"], r["records_per_second"], r["records_per_second_after_startup"],
+                r["words_per_second"], r["peak_rss_mb_driver"], r["peak_rss_mb_per_worker"]) for r in rows],
+              header=("pipeline", "mode", "rec/s", "rec/s after start", "words/s", "driver MB", "worker MB"))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    srsly.write_json(output, {"machine": machine_info(), "input": input_path, "batch_size": batch_size, "runs": rows})
+    msg.good(f"Results written to {output}")
 
 
 if __name__ == "__main__":

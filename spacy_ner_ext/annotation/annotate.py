@@ -2,6 +2,7 @@
 asked) or on Ray (a local Ray, or a cluster), with one complete output shard per input shard,
 a manifest to resume from, and every record that could not be annotated in errors.jsonl."""
 import json
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional
@@ -41,6 +42,9 @@ class Summary:
     records_in: int = 0
     records_out: int = 0
     errors: int = 0
+    words: int = 0  # tokens of the annotated texts
+    seconds: float = 0.0  # the whole run, loading and starting included
+    first_result_seconds: float = 0.0  # until the first shard's first annotated record was written
 
 
 def load_pipeline(model: str, labels: Iterable[str] = (), descriptions: Optional[str] = None) -> Language:
@@ -89,6 +93,7 @@ def check_model(model: str) -> None:
 def annotate(model: str, input_path: str, output: Path, read: ReadOptions, options: AnnotateOptions,
              progress: Callable = None) -> Summary:
     """progress: a tqdm-like factory (total=..., unit=...) or None for no progress bar."""
+    started = time.perf_counter()
     if options.output_format not in OUTPUT_FORMATS:
         raise InputError(f"--output-format must be one of {', '.join(OUTPUT_FORMATS)}")
     shard_paths = find_shards(input_path)
@@ -113,8 +118,18 @@ def annotate(model: str, input_path: str, output: Path, read: ReadOptions, optio
     summary = Summary(shards=len(shards), skipped=len(done))
     bar = progress(total=sum(s.records for s in pending), unit="rec") if progress else None
     runner = _run_on_ray if options.ray_address else _run_locally
+    first = []
+
+    class Timed:  # notes when the first record comes out, to tell start-up from throughput
+        def update(self, n, words=0):
+            if not first:
+                first.append(time.perf_counter())
+            summary.words += words
+            if bar is not None:
+                bar.update(n)
+
     try:
-        for result in runner(model, pending, names, output, read, options, seen_ids, bar):
+        for result in runner(model, pending, names, output, read, options, seen_ids, Timed()):
             manifest.record(result, output)
     finally:
         if bar is not None:
@@ -123,6 +138,8 @@ def annotate(model: str, input_path: str, output: Path, read: ReadOptions, optio
         summary.records_in += entry["records_in"]
         summary.records_out += entry["records_out"]
     summary.errors = gather_errors(output, [names[s.path] for s in shards])
+    summary.seconds = round(time.perf_counter() - started, 3)
+    summary.first_result_seconds = round((first[0] if first else time.perf_counter()) - started, 3)
     return summary
 
 
@@ -147,16 +164,17 @@ def _run_locally(model, pending: List[Shard], names, output, read, options: Anno
         try:
             def valid():
                 for record in read_shard(shard, read):
-                    if bar is not None:
-                        bar.update(1)
                     if record.error:
+                        bar.update(1)
                         _report(writer, record, options.strict)
                     else:
                         yield record.text, record
 
+            # Counted as they come out, as on Ray: the rate is the annotation's.
             for doc, record in nlp.pipe(valid(), as_tuples=True, batch_size=options.batch_size,
                                         n_process=options.n_process):
                 _write(writer, record, entities_of(doc), options.strict)
+                bar.update(1, words=len(doc))
             writer.commit()
         except BaseException:
             writer.abandon()
@@ -192,8 +210,7 @@ def _run_on_ray(model, pending: List[Shard], names, output, read, options: Annot
                 writers[index] = ShardWriter(output, names[by_index[index].path], options.output_format,
                                              options.keep_text, seen_ids)
             record = Record(row["shard"], int(row["line"]), row["id"] or None, row["text"] or None, row["error"] or None)
-            if bar is not None:
-                bar.update(1)
+            bar.update(1, words=int(row["n_words"]))
             if record.error:
                 _report(writers[index], record, options.strict)
             else:

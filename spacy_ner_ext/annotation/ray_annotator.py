@@ -47,9 +47,11 @@ class PipelineActor:
         errors, texts = batch["error"], batch["text"]
         todo = [i for i, error in enumerate(errors) if not error]
         entities = numpy.full(len(errors), "", dtype=object)
+        n_words = numpy.zeros(len(errors), dtype=numpy.int64)
         for i, doc in zip(todo, self.nlp.pipe([str(texts[i]) for i in todo], batch_size=self.batch_size)):
             entities[i] = json.dumps(entities_of(doc), ensure_ascii=False)
-        return dict(batch, entities=entities)
+            n_words[i] = len(doc)
+        return dict(batch, entities=entities, n_words=n_words)
 
 
 def annotated_rows(model: str, shards: List[Shard], read: ReadOptions, options) -> Iterator[Dict]:
