@@ -85,6 +85,7 @@ def annotated_rows(model: str, shards: List[Shard], read: ReadOptions, options) 
                      fn_constructor_kwargs={"model": str(model), "labels": list(options.labels),
                                             "descriptions": options.descriptions,
                                             "use_gpu": options.num_gpus > 0, "batch_size": options.batch_size},
-                     concurrency=options.concurrency, num_cpus=options.num_cpus, num_gpus=options.num_gpus)
+                     compute=ray.data.ActorPoolStrategy(size=options.concurrency), num_cpus=options.num_cpus,
+                     num_gpus=options.num_gpus)
     )
     yield from dataset.iter_rows()

@@ -11,7 +11,7 @@ from typing import Iterator, List, Optional, Sequence
 FORMATS = ("jsonl", "txt", "parquet")
 SUFFIXES = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".txt": "txt", ".parquet": "parquet"}
 # Lines per range: the unit of work of one Ray read task, and of the progress bar's count.
-LINES_PER_RANGE = 2000
+LINES_PER_RANGE = 500
 
 
 class InputError(ValueError):
