@@ -76,10 +76,15 @@ class DescriptionTransformer(torch.nn.Module):
         return srsly.msgpack_dumps({"config": self.transformer.config.to_dict(), "tokenizer": tokenizer_files,
                                     "weights": save(state)})
 
-    def from_bytes(self, data: bytes, device) -> "DescriptionTransformer":
+    def from_bytes(self, data: bytes, device, name: Optional[str] = None) -> "DescriptionTransformer":
         from safetensors.torch import load
         from transformers import AutoConfig, AutoModel, AutoTokenizer
 
+        if _is_safetensors(data):
+            # Saved by 0.1.0: the weights alone; config and tokenizer come from `name` again.
+            self.load(resolve_model_name(name or DEFAULT_MODEL_NAME))
+            self.load_state_dict(load(data))
+            return self.to(device)
         msg = srsly.msgpack_loads(data)
         if not msg:
             return self
@@ -91,6 +96,14 @@ class DescriptionTransformer(torch.nn.Module):
         self.transformer = AutoModel.from_config(AutoConfig.for_model(config.pop("model_type"), **config))
         self.transformer.load_state_dict(load(msg["weights"]))
         return self.to(device)
+
+
+def _is_safetensors(data: bytes) -> bool:
+    """safetensors bytes: an 8-byte little-endian header length, then a JSON header."""
+    if len(data) < 9:
+        return False
+    header = int.from_bytes(data[:8], "little")
+    return 0 < header < len(data) and data[8:9] == b"{"
 
 
 @registry.architectures("spacy_ner_ext.TransformerTypeEncoder.v1")
@@ -125,7 +138,7 @@ def transformer_type_encoder(name: str = DEFAULT_MODEL_NAME, max_length: int = 6
     wrapper = PyTorchWrapper_v3(
         DescriptionTransformer(), convert_inputs=convert_inputs, convert_outputs=convert_outputs,
         serialize_model=lambda module: module.to_bytes(),
-        deserialize_model=lambda module, data, device: module.from_bytes(data, device),
+        deserialize_model=lambda module, data, device: module.from_bytes(data, device, name),
     )
     wrapper.init = init
     wrapper.attrs["name"] = name
