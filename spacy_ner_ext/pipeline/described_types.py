@@ -15,6 +15,7 @@ from spacy.training import Example, validate_get_examples
 from spacy.vocab import Vocab
 from thinc.api import Model
 
+from .length_batches import score_in_pieces
 from .torch_pipe import TorchNerPipe
 from ..ml.type_encoders import TypeInput
 from ..ml.type_vectors import TypeVectors, resolve_descriptions
@@ -29,17 +30,41 @@ def _training_seed(nlp: Optional[Language]) -> int:
     return int(seed) if seed is not None else random.getrandbits(32)
 
 
+def _check_threshold(value, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise ValueError(f"{what} must be a number between 0 and 1, not {value!r}")
+    return float(value)
+
+
+def _check_temperature(value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"calibration_temperature must be a positive number, not {value!r}")
+    return float(value)
+
+
+def _check_max_batch_tokens(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 64:
+        raise ValueError(f"max_batch_tokens must be an integer of at least 64, not {value!r}")
+    return value
+
+
 class DescribedTypesPipe(TorchNerPipe):
     """A TrainablePipe whose model takes (docs, TypeInput): one row per entity type."""
 
     def __init__(self, vocab: Vocab, model: Model, name: str, *, threshold: float, spans_key: Optional[str],
-                 description_encoder: str, scorer: Optional[Callable], **cfg):
+                 description_encoder: str, scorer: Optional[Callable], thresholds: Optional[Dict[str, float]] = None,
+                 calibration_temperature: float = 1.0, max_batch_tokens: int = 4096, **cfg):
         self.vocab = vocab
         self.model = model
         self.name = name
         self.scorer = scorer
         self.types = TypeVectors(description_encoder)
-        self.cfg = {"threshold": threshold, "spans_key": spans_key, "description_encoder": description_encoder, **cfg}
+        self.cfg = {"threshold": _check_threshold(threshold, "threshold"), "thresholds": {},
+                    "spans_key": spans_key, "description_encoder": description_encoder,
+                    "calibration_temperature": _check_temperature(calibration_temperature),
+                    "max_batch_tokens": _check_max_batch_tokens(max_batch_tokens), **cfg}
+        # Types are not known before initialize: the overrides are checked against them there.
+        self._set_thresholds(thresholds or {}, check_labels=False)
         # Re-seeded by initialize from [training] seed, so that runs with other seeds see other
         # negative types.
         self._rng = random.Random(0)
@@ -57,15 +82,81 @@ class DescribedTypesPipe(TorchNerPipe):
     def descriptions(self) -> Dict[str, str]:
         return dict(self.types.descriptions)
 
+    # -- thresholds and calibration ----------------------------------------------------------
     @property
     def threshold(self) -> float:
+        """The threshold of every type without an override in `thresholds`."""
         return self.cfg["threshold"]
 
     @threshold.setter
     def threshold(self, value: float) -> None:
-        if not 0.0 <= value <= 1.0:
-            raise ValueError(f"threshold must be between 0 and 1, not {value}")
-        self.cfg["threshold"] = float(value)
+        self.cfg["threshold"] = _check_threshold(value, "threshold")
+
+    @property
+    def thresholds(self) -> Dict[str, float]:
+        """Per-type overrides of `threshold`, {label: threshold}; a copy: assign a new dict to change them."""
+        return dict(self.cfg["thresholds"])
+
+    @thresholds.setter
+    def thresholds(self, values: Dict[str, float]) -> None:
+        self._set_thresholds(values, check_labels=True)
+
+    def _set_thresholds(self, values: Dict[str, float], check_labels: bool) -> None:
+        if not isinstance(values, dict):
+            raise ValueError(f"{self.name}: thresholds must be a dict of {{label: threshold}}, not {values!r}")
+        checked = {str(label): _check_threshold(value, f"threshold of {label}") for label, value in values.items()}
+        if check_labels:
+            unknown = sorted(set(checked) - set(self.labels))
+            if unknown:
+                raise ValueError(f"{self.name}: thresholds for unknown types {unknown}; the types are {list(self.labels)}")
+        self.cfg["thresholds"] = checked
+
+    def threshold_for(self, label: str) -> float:
+        return self.cfg["thresholds"].get(label, self.cfg["threshold"])
+
+    def _threshold_array(self):
+        import numpy
+
+        return numpy.asarray([self.threshold_for(label) for label in self.labels], dtype="float32")
+
+    @property
+    def calibration_temperature(self) -> float:
+        """Logits are divided by it before they become probabilities (1.0: as trained);
+        `tune-thresholds --calibrate` fits it on a dev set."""
+        return self.cfg["calibration_temperature"]
+
+    @calibration_temperature.setter
+    def calibration_temperature(self, value: float) -> None:
+        self.cfg["calibration_temperature"] = _check_temperature(value)
+
+    # -- prediction ------------------------------------------------------------------------
+    def predict(self, docs: Iterable[Doc]):
+        docs = list(docs)
+        self._require_labels()
+        return self.decode_scores(self.predict_scores(docs), self._threshold_array())
+
+    def predict_scores(self, docs: List[Doc]) -> List:
+        """Per doc, the probabilities that `decode_scores` reads (None for an empty doc)."""
+        raise NotImplementedError
+
+    def decode_scores(self, doc_scores: List, thresholds) -> List[List]:
+        """Per doc, the predicted (start, end, type index, score), at one threshold per type."""
+        raise NotImplementedError
+
+    def _logits_in_pieces(self, docs: List[Doc], context: int = 0, types: Optional[TypeInput] = None) -> List:
+        """The scorer's logits per doc, docs cut and grouped by length (see length_batches)."""
+        if not any(len(doc) for doc in docs):
+            return [None for _ in docs]
+        types = self._type_input() if types is None else types
+        vectors = self.model.get_ref("tok2vec").predict(docs)
+        type_vectors = self.model.get_ref("type_encoder").predict(types)
+        scorer = self.model.get_ref("scorer")
+        to_numpy = self.model.ops.to_numpy
+
+        def score(pieces):
+            return tuple(to_numpy(x) for x in scorer.predict((pieces, type_vectors)))
+
+        return score_in_pieces(vectors, score, self.cfg["max_batch_tokens"], context)
 
     def add_label(self, label: str, description: Optional[str] = None) -> int:
         """Add a type, described by `description` (or by its name). A type added after
@@ -84,6 +175,7 @@ class DescribedTypesPipe(TorchNerPipe):
 
     def remove_label(self, label: str) -> None:
         self.types.remove(label)
+        self.cfg["thresholds"].pop(label, None)
 
     def _type_input(self) -> TypeInput:
         return TypeInput([self.types.descriptions[label] for label in self.labels], self.types.vectors)
@@ -114,6 +206,7 @@ class DescribedTypesPipe(TorchNerPipe):
         given.update(resolve_descriptions(descriptions, labels, default=given))
         self.types = TypeVectors(self.cfg["description_encoder"])
         self.types.set(given)
+        self._set_thresholds(self.cfg["thresholds"], check_labels=True)
         self._rng = random.Random(_training_seed(nlp))
         docs = [eg.predicted for eg in islice(get_examples(), 10)]
         self.model.initialize(X=(docs, self._type_input()))
@@ -133,6 +226,7 @@ class DescribedTypesPipe(TorchNerPipe):
         self.cfg.update(cfg)
         self.types = TypeVectors(self.cfg["description_encoder"])
         self.types.from_disk(path / "type_vectors.safetensors", labels, descriptions)
+        self._set_thresholds(self.cfg.get("thresholds", {}), check_labels=True)
         self.model.from_disk(path / "model")
         return self
 

@@ -5,7 +5,7 @@ type's natural-language description and compared by cosine similarity. Types can
 or redescribed after training (`set_descriptions`), which gives zero-shot and few-shot NER.
 """
 from pathlib import Path
-from typing import Callable, Iterable, List, Optional, Union
+from typing import Callable, Dict, Iterable, List, Optional, Union
 
 import numpy
 from safetensors.numpy import load_file, save_file
@@ -45,6 +45,9 @@ NULL_DESCRIPTION = "Ordinary words and punctuation that are not part of the name
     default_config={
         "model": DEFAULT_MODEL,
         "threshold": 0.5,
+        "thresholds": {},
+        "calibration_temperature": 1.0,
+        "max_batch_tokens": 4096,
         "description_encoder": DEFAULT_MODEL_NAME,
         "null_description": NULL_DESCRIPTION,
         "loss": {"@losses": "spacy_ner_ext.contrastive_infonce.v1"},
@@ -52,23 +55,33 @@ NULL_DESCRIPTION = "Ordinary words and punctuation that are not part of the name
     },
     default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
 )
-def make_contrastive_ner(nlp: Language, name: str, model: Model, threshold: float, description_encoder: str,
+def make_contrastive_ner(nlp: Language, name: str, model: Model, threshold: float, thresholds: Dict[str, float],
+                         calibration_temperature: float, max_batch_tokens: int, description_encoder: str,
                          null_description: str, loss: Callable, scorer: Optional[Callable]) -> "ContrastiveNER":
     """threshold: probability a token's best type must pass to be inside an entity.
+    thresholds: per-type overrides of `threshold`, {label: threshold}.
+    calibration_temperature: the logits are divided by it before the softmax or sigmoid.
+    max_batch_tokens: tokens scored in one forward pass (docs grouped by length, long ones cut).
     description_encoder: the sentence-transformers model that embeds the descriptions.
     null_description: how "no entity" is described, when the model does not learn its vector.
     loss: `spacy_ner_ext.contrastive_infonce.v1` (softmax over types) or
         `spacy_ner_ext.contrastive_binary.v1` (a sigmoid per type).
     """
-    return ContrastiveNER(nlp.vocab, model, name, threshold=threshold, description_encoder=description_encoder,
+    return ContrastiveNER(nlp.vocab, model, name, threshold=threshold, thresholds=thresholds,
+                          calibration_temperature=calibration_temperature, max_batch_tokens=max_batch_tokens,
+                          description_encoder=description_encoder,
                           null_description=null_description, loss=loss, scorer=scorer)
 
 
 class ContrastiveNER(DescribedTypesPipe):
     def __init__(self, vocab: Vocab, model: Model, name: str = "contrastive_ner", *, threshold: float = 0.5,
-                 description_encoder: str = DEFAULT_MODEL_NAME, null_description: str = NULL_DESCRIPTION,
-                 loss: Optional[Callable] = None, scorer: Optional[Callable] = None):
-        super().__init__(vocab, model, name, threshold=threshold, spans_key=None,
+                 thresholds: Optional[Dict[str, float]] = None, calibration_temperature: float = 1.0,
+                 max_batch_tokens: int = 4096, description_encoder: str = DEFAULT_MODEL_NAME,
+                 null_description: str = NULL_DESCRIPTION, loss: Optional[Callable] = None,
+                 scorer: Optional[Callable] = None):
+        super().__init__(vocab, model, name, threshold=threshold, thresholds=thresholds,
+                         calibration_temperature=calibration_temperature, max_batch_tokens=max_batch_tokens,
+                         spans_key=None,
                          description_encoder=description_encoder, scorer=scorer, null_description=null_description)
         self.loss = loss if loss is not None else registry.losses.get("spacy_ner_ext.contrastive_infonce.v1")()
         self.null_vector: Optional[numpy.ndarray] = None
@@ -107,20 +120,18 @@ class ContrastiveNER(DescribedTypesPipe):
                     targets[b, span.start:span.end, j] = 1.0
         return loss_and_gradients(self.loss, scores, targets, mask)
 
-    def predict(self, docs: Iterable[Doc]):
-        docs = list(docs)
-        self._require_labels()
-        if not any(len(doc) for doc in docs):
-            return [[] for _ in docs]
-        (logits,) = self.model.predict((docs, self._type_input()))
-        logits = self.model.ops.to_numpy(logits)
+    def predict_scores(self, docs: List[Doc]) -> List[Optional[numpy.ndarray]]:
+        """Per doc, the probability of each type per token [n, types] (no null column), or None
+        for an empty doc."""
         # Scores are read the way the loss trained them: a softmax over the classes, or a
         # sigmoid per class.
-        if getattr(self.loss, "activation", "softmax") == "softmax":
-            probs = softmax(logits)
-        else:
-            probs = sigmoid(logits)
-        return [decode_tokens(probs[i, : len(doc), 1:], self.threshold) for i, doc in enumerate(docs)]
+        activation = softmax if getattr(self.loss, "activation", "softmax") == "softmax" else sigmoid
+        temperature = self.calibration_temperature
+        return [None if logits is None else activation(logits[0] / temperature)[:, 1:]
+                for logits in self._logits_in_pieces(docs)]
+
+    def decode_scores(self, doc_scores, thresholds) -> List[List]:
+        return [[] if probs is None else decode_tokens(probs, thresholds) for probs in doc_scores]
 
     def to_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> None:
         super().to_disk(path, exclude=exclude)

@@ -1,5 +1,5 @@
 """From start/end/span probabilities to entities: thresholds, then overlap resolution."""
-from typing import List, Tuple
+from typing import List, Tuple, Union
 
 import numpy
 
@@ -7,8 +7,9 @@ Prediction = Tuple[int, int, int, float]  # start, end (exclusive), type index, 
 
 
 def candidate_spans(start_p: numpy.ndarray, end_p: numpy.ndarray, span_p: numpy.ndarray,
-                    threshold: float) -> List[Prediction]:
-    """Every span whose start, end and span probabilities all pass the threshold, best first.
+                    threshold: Union[float, numpy.ndarray]) -> List[Prediction]:
+    """Every span whose start, end and span probabilities all pass the threshold of its type
+    (one number, or one per type), best first.
 
     start_p, end_p: [n_tokens, n_types]; span_p: [n_tokens, max_width, n_types] where
     (i, w) is the span from token i to token i + w inclusive. The score is the span probability.
@@ -42,7 +43,7 @@ def resolve_overlaps(candidates: List[Prediction], n_tokens: int) -> List[Predic
     return sorted(kept)
 
 
-def decode(start_p, end_p, span_p, threshold: float, flat: bool) -> List[Prediction]:
+def decode(start_p, end_p, span_p, threshold: Union[float, numpy.ndarray], flat: bool) -> List[Prediction]:
     candidates = candidate_spans(start_p, end_p, span_p, threshold)
     if flat:
         return resolve_overlaps(candidates, start_p.shape[0])

@@ -9,7 +9,7 @@ keeping the highest-scoring span.
 """
 import warnings
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Union
+from typing import Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 import numpy
 from spacy.language import Language
@@ -42,6 +42,9 @@ DEFAULT_MODEL = Config().from_str(DEFAULT_SPAN_NER_MODEL)["model"]
     default_config={
         "model": DEFAULT_MODEL,
         "threshold": 0.5,
+        "thresholds": {},
+        "calibration_temperature": 1.0,
+        "max_batch_tokens": 4096,
         "spans_key": None,
         "description_encoder": DEFAULT_MODEL_NAME,
         "negative_types": 0,
@@ -52,10 +55,18 @@ DEFAULT_MODEL = Config().from_str(DEFAULT_SPAN_NER_MODEL)["model"]
     default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
 )
 def make_span_ner(
-    nlp: Language, name: str, model: Model, threshold: float, spans_key: Optional[str],
+    nlp: Language, name: str, model: Model, threshold: float, thresholds: Dict[str, float],
+    calibration_temperature: float, max_batch_tokens: int, spans_key: Optional[str],
     description_encoder: str, negative_types: int, loss: Callable, scorer: Optional[Callable],
 ) -> "SpanNER":
     """threshold: probability that start, end and span scores must all pass.
+    thresholds: per-type overrides of `threshold`, {label: threshold} (`tune-thresholds`
+        finds them on a dev set).
+    calibration_temperature: the logits are divided by it before the sigmoid (1.0: as
+        trained); `tune-thresholds --calibrate` fits it.
+    max_batch_tokens: positions scored in one forward pass of the span scorer: docs are
+        grouped by length within it and longer docs scored in windows, so memory follows the
+        batch's tokens rather than batch size x longest doc.
     spans_key: None for flat entities in doc.ents; a key to write every (possibly nested)
         span to doc.spans[key] instead.
     description_encoder: sentence-transformers model (name or path) that embeds the type
@@ -63,7 +74,9 @@ def make_span_ner(
     negative_types: in training, encode only the types present in the batch plus this many
         sampled others (0: all types), which keeps large label sets cheap.
     """
-    return SpanNER(nlp.vocab, model, name, threshold=threshold, spans_key=spans_key,
+    return SpanNER(nlp.vocab, model, name, threshold=threshold, thresholds=thresholds,
+                   calibration_temperature=calibration_temperature, max_batch_tokens=max_batch_tokens,
+                   spans_key=spans_key,
                    description_encoder=description_encoder, negative_types=negative_types,
                    loss=loss, scorer=scorer)
 
@@ -85,10 +98,14 @@ def score_span_ner(examples: Iterable[Example], spans_key: Optional[str] = None,
 
 class SpanNER(DescribedTypesPipe):
     def __init__(self, vocab: Vocab, model: Model, name: str = "span_ner", *, threshold: float = 0.5,
-                 spans_key: Optional[str] = None, description_encoder: str = DEFAULT_MODEL_NAME,
-                 negative_types: int = 0, loss: Optional[Callable] = None, scorer: Optional[Callable] = None):
-        super().__init__(vocab, model, name, threshold=threshold, spans_key=spans_key,
-                         description_encoder=description_encoder, scorer=scorer, negative_types=negative_types)
+                 thresholds: Optional[Dict[str, float]] = None, calibration_temperature: float = 1.0,
+                 max_batch_tokens: int = 4096, spans_key: Optional[str] = None,
+                 description_encoder: str = DEFAULT_MODEL_NAME, negative_types: int = 0,
+                 loss: Optional[Callable] = None, scorer: Optional[Callable] = None):
+        super().__init__(vocab, model, name, threshold=threshold, thresholds=thresholds,
+                         calibration_temperature=calibration_temperature, max_batch_tokens=max_batch_tokens,
+                         spans_key=spans_key, description_encoder=description_encoder, scorer=scorer,
+                         negative_types=negative_types)
         self.loss = loss if loss is not None else registry.losses.get("spacy_ner_ext.span_bce.v1")()
 
     def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Optional[Language] = None,
@@ -157,18 +174,18 @@ class SpanNER(DescribedTypesPipe):
         return start, end, span, token_mask, span_mask
 
     # -- prediction ----------------------------------------------------------------------
-    def predict(self, docs: Iterable[Doc]):
-        docs = list(docs)
-        self._require_labels()
-        if not any(len(doc) for doc in docs):
-            return [[] for _ in docs]
-        start, end, span = (self.model.ops.to_numpy(x) for x in self.model.predict((docs, self._type_input())))
+    def predict_scores(self, docs: List[Doc]) -> List[Optional[Tuple[numpy.ndarray, ...]]]:
+        """Per doc: start and end probabilities [n, types] and span probabilities [n, width,
+        types], or None for an empty doc. A span starting near a window's edge ends in the
+        next window's first tokens: the windows overlap by max_span_length - 1 tokens."""
+        context = self.model.attrs["max_span_length"] - 1
+        temperature = self.calibration_temperature
+        return [None if logits is None else tuple(sigmoid(x / temperature) for x in logits)
+                for logits in self._logits_in_pieces(docs, context)]
+
+    def decode_scores(self, doc_scores, thresholds) -> List[List]:
         flat = self.cfg["spans_key"] is None
-        start_p, end_p, span_p = sigmoid(start), sigmoid(end), sigmoid(span)
-        return [
-            decode(start_p[i, :n], end_p[i, :n], span_p[i, :n], self.threshold, flat)
-            for i, n in enumerate(len(doc) for doc in docs)
-        ]
+        return [[] if scores is None else decode(*scores, thresholds, flat) for scores in doc_scores]
 
     def set_annotations(self, docs: Iterable[Doc], predictions) -> None:
         key = self.cfg["spans_key"]

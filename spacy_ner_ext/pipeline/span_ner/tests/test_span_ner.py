@@ -58,8 +58,59 @@ def test_threshold_changes_on_the_loaded_pipe(trained):
         assert len(trained(doc).ents) < len(TRAIN_DATA[0][1])
     finally:
         pipe.threshold = 0.5
-    with pytest.raises(ValueError, match="threshold must be between 0 and 1"):
+    with pytest.raises(ValueError, match="threshold must be a number between 0 and 1"):
         pipe.threshold = 1.5
+
+
+def test_per_type_thresholds(trained, tmp_path):
+    pipe = trained.get_pipe("span_ner")
+    words = TRAIN_DATA[2][0]  # ORG and LOC entities
+    assert {e.label_ for e in trained(Doc(trained.vocab, words=words)).ents} == {"ORG", "LOC"}
+    # Only ORG's threshold is out of reach: ORG goes, LOC stays, the default is untouched.
+    pipe.thresholds = {"ORG": 1.0}
+    try:
+        assert pipe.threshold_for("ORG") == 1.0 and pipe.threshold_for("LOC") == 0.5
+        assert [e.label_ for e in trained(Doc(trained.vocab, words=words)).ents] == ["LOC"]
+        trained.to_disk(tmp_path / "pipeline")
+        loaded = spacy.load(tmp_path / "pipeline")
+        assert loaded.get_pipe("span_ner").thresholds == {"ORG": 1.0}
+        assert [e.label_ for e in loaded(Doc(loaded.vocab, words=words)).ents] == ["LOC"]
+    finally:
+        pipe.thresholds = {}
+    with pytest.raises(ValueError, match=r"unknown types \['MISC'\]"):
+        pipe.thresholds = {"MISC": 0.3}
+    with pytest.raises(ValueError, match="threshold of PER must be a number between 0 and 1"):
+        pipe.thresholds = {"PER": -0.1}
+    assert pipe.thresholds == {}
+
+
+def test_per_type_thresholds_from_the_config(tiny_transformer):
+    nlp = build(tiny_transformer, thresholds={"LOC": 0.3})
+    train_pipeline(nlp, 2)
+    assert nlp.get_pipe("span_ner").threshold_for("LOC") == 0.3
+    nlp = build(tiny_transformer, thresholds={"EVENT": 0.3})
+    with pytest.raises(ValueError, match=r"unknown types \['EVENT'\]"):
+        train_pipeline(nlp, 1)
+
+
+def test_mixed_lengths_in_one_batch_equal_one_doc_at_a_time(trained):
+    """63 short docs and one of 20,000 words in one batch: grouped by length and the long one
+    scored in windows, yet the same entities and scores as each doc alone."""
+    short = [TRAIN_DATA[i % len(TRAIN_DATA)][0] for i in range(63)]
+    long_words = (TRAIN_DATA[1][0] + TRAIN_DATA[3][0]) * 1429  # 20,006 words
+    texts = short[:30] + [long_words] + short[30:]
+    pipe = trained.get_pipe("span_ner")
+    for max_batch_tokens in (4096, 100):
+        pipe.cfg["max_batch_tokens"] = max_batch_tokens
+        try:
+            batched = list(trained.pipe((Doc(trained.vocab, words=w) for w in texts), batch_size=64))
+        finally:
+            pipe.cfg["max_batch_tokens"] = 4096
+        assert len(batched[30]) == 20006 and len(batched[30].ents) > 1000
+        alone = [trained(Doc(trained.vocab, words=w)) for w in texts]
+        for a, b in zip(batched, alone):
+            assert ents(a) == ents(b)
+            assert [e._.ner_score for e in a.ents] == pytest.approx([e._.ner_score for e in b.ents], abs=1e-5)
 
 
 def test_nested_spans_go_to_doc_spans(tiny_transformer):
