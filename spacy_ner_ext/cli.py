@@ -1,4 +1,5 @@
 """`python -m spacy_ner_ext`: convert corpora, evaluate pipelines, benchmark them."""
+import math
 from pathlib import Path
 from typing import List, Optional
 
@@ -87,8 +88,11 @@ def evaluate(
     format: str = typer.Option("conll", help="Format of DATA when it is not .spacy"),
     batch_size: int = typer.Option(64, help="nlp.pipe batch size"),
     gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
+    reliability_diagram: Optional[Path] = typer.Option(
+        None, help="Write the reliability diagram of the entity scores here (PNG; pipelines that score entities)"),
 ):
-    """Entity-level precision, recall and F1 (micro, macro, per type) of a pipeline on gold data."""
+    """Entity-level precision, recall and F1 (micro, macro, per type) of a pipeline on gold data,
+    and the expected calibration error of its entity scores."""
     if gpu_id >= 0:
         spacy.require_gpu(gpu_id)
     nlp = spacy.load(model)
@@ -97,14 +101,95 @@ def evaluate(
     result["config"] = {"model": str(model), "data": str(data), "pipeline": nlp.pipe_names,
                         "docs": len(examples), "batch_size": batch_size, "gpu_id": gpu_id}
     print_table(result, f"{model} on {data}")
+    calibration = result["calibration"]
+    if calibration:
+        msg.info(f"Expected calibration error of the {calibration['entities']} predicted entities' scores: "
+                 f"{100 * calibration['ece']:.2f} (10 bins)")
     output.parent.mkdir(parents=True, exist_ok=True)
     srsly.write_json(output, result)
     msg.good(f"Scores written to {output}")
+    if reliability_diagram:
+        if not calibration:
+            msg.warn(f"No reliability diagram: the entities of {model} carry no scores")
+        else:
+            from .evaluation.plots import plot_reliability_diagram
+
+            plot_reliability_diagram({Path(str(model)).name: calibration}, reliability_diagram,
+                                     title=f"Reliability diagram: {Path(str(model)).name} on {data.name}")
+            msg.good(f"Reliability diagram written to {reliability_diagram}")
     if displacy_page:
         from .evaluation.display import write_page
 
         write_page(scored, displacy_page, displacy_limit)
         msg.good(f"Sample predictions written to {displacy_page}")
+
+
+@app.command("tune-thresholds")
+def tune_thresholds(
+    model: str = typer.Argument(..., help="A trained pipeline with span_ner or contrastive_ner"),
+    dev_data: Path = typer.Argument(..., exists=True, dir_okay=False, help="Dev data (.spacy): never the test set"),
+    output: Path = typer.Argument(..., help="Folder for the tuned copy of the pipeline"),
+    component: Optional[str] = typer.Option(None, help="Component to tune (default: the first with thresholds)"),
+    per_type: bool = typer.Option(True, "--per-type/--global-only", help="Tune a threshold per type, or one for all"),
+    calibrate: bool = typer.Option(False, "--calibrate", help="First fit a temperature that lowers dev ECE"),
+    batch_size: int = typer.Option(64, help="Docs per batch"),
+    summary_json: Optional[Path] = typer.Option(None, "--summary", help="Also write before/after as JSON here"),
+    gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
+):
+    """Thresholds (per type, or one) that maximize dev F1, and optionally a calibration
+    temperature, written into a copy of the pipeline; prints dev F1 and ECE before and after."""
+    from .evaluation.threshold_tuning import apply_setting, tune
+
+    if gpu_id >= 0:
+        spacy.require_gpu(gpu_id)
+    nlp = spacy.load(model)
+    if component is None:
+        component = next((name for name, pipe in nlp.pipeline if hasattr(pipe, "predict_logits")), None)
+        if component is None:
+            msg.fail(f"{model} has no span_ner or contrastive_ner component: nothing to tune")
+            raise typer.Exit(1)
+    elif component not in nlp.pipe_names:
+        msg.fail(f"{model} has no component {component!r}; it has {', '.join(nlp.pipe_names)}")
+        raise typer.Exit(1)
+    examples = load_examples(nlp, dev_data, "conll", {})
+    try:
+        result = tune(nlp, examples, component, calibrate=calibrate, per_type=per_type, batch_size=batch_size)
+    except ValueError as err:
+        msg.fail(str(err))
+        raise typer.Exit(1)
+    apply_setting(nlp, component, result.after)
+    nlp.to_disk(output)
+
+    def row(name, setting, outcome):
+        overrides = ", ".join(f"{k} {v:.2f}" for k, v in sorted(setting.thresholds.items())) or "-"
+        return (name, f"{setting.threshold:.2f}", overrides, f"{setting.temperature:.3f}", f"{100 * outcome.precision:.2f}",
+                f"{100 * outcome.recall:.2f}", f"{100 * outcome.f1:.2f}", "-" if math.isnan(outcome.ece) else f"{100 * outcome.ece:.2f}")
+
+    global_setting = type(result.after)(result.global_threshold, {}, result.after.temperature)
+    msg.table([row("before", result.before, result.before_dev), row("global", global_setting, result.global_dev),
+               row("tuned", result.after, result.after_dev)],
+              header=("dev", "threshold", "per type", "temperature", "P", "R", "F1", "ECE"), divider=True,
+              title=f"{component} of {model} on {dev_data}")
+    if summary_json:
+        srsly.write_json(summary_json, dict(result.to_dict(), model=str(model), dev_data=str(dev_data), output=str(output)))
+    msg.good(f"Tuned copy written to {output}")
+
+
+@app.command()
+def quantize(
+    model: str = typer.Argument(..., help="A trained pipeline (float weights)"),
+    output: Path = typer.Argument(..., help="Folder for the copy that loads int8-quantized"),
+):
+    """A copy of a pipeline that int8-quantizes its torch Linear layers (transformer and heads)
+    when it is loaded, for CPU inference. The copy holds the float weights; on a GPU it refuses
+    to load: use the original there."""
+    nlp = spacy.load(model)
+    if "int8_quantizer" in nlp.pipe_names:
+        msg.fail(f"{model} quantizes itself already (it has an int8_quantizer)")
+        raise typer.Exit(1)
+    nlp.add_pipe("int8_quantizer", last=True)
+    nlp.to_disk(output)
+    msg.good(f"Wrote {output}: spacy.load() gives its int8 version ({', '.join(nlp.pipe_names)})")
 
 
 @app.command()

@@ -12,6 +12,7 @@ from wasabi import msg
 
 from ..corpus import read_docs
 from ..corpus.readers import docs_to_examples
+from .calibration import calibration_report
 from .metrics import score_entities
 
 
@@ -32,6 +33,8 @@ def evaluate_pipeline(nlp, examples: List[Example], batch_size: int = 64) -> Tup
     seconds = time.perf_counter() - started
     scored = [Example(pred, eg.reference) for pred, eg in zip(predicted, examples)]
     result = score_entities(scored).to_dict()
+    # Only pipelines whose entities carry scores (span_ner, contrastive_ner) have one.
+    result["calibration"] = calibration_report(scored)
     n_words = sum(len(d) for d in docs)
     result["speed"] = {"words": n_words, "seconds": round(seconds, 3),
                        "words_per_second": round(n_words / seconds, 1) if seconds else None}

@@ -91,3 +91,26 @@ def plot_ablation(result: Dict, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def plot_reliability_diagram(reports: Dict[str, Dict], output: PathLike, title: str = "Reliability diagram") -> None:
+    """reports: {name: calibration_report(...)}; precision against mean score per score bin (a
+    perfectly calibrated model lies on the diagonal), and beneath it how many entities each bin holds."""
+    plt = _pyplot()
+    fig, (ax, ax_count) = plt.subplots(2, 1, figsize=(6, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
+    width = 1.0 / max(len(reports), 1)
+    for i, (name, report) in enumerate(reports.items()):
+        bins = report["bins"]
+        ax.plot([b["mean_score"] for b in bins], [b["precision"] for b in bins], marker="o",
+                label=f"{name} (ECE {100 * report['ece']:.2f}, {report['entities']} entities)")
+        bin_width = 1.0 / report["n_bins"]
+        ax_count.bar([b["lower"] + bin_width * (i + 0.5) * width for b in bins], [b["count"] for b in bins],
+                     bin_width * width, label=name)
+    ax.set(ylabel="precision of the bin's entities", xlim=(0, 1), ylim=(0, 1.02), title=title)
+    ax.legend(fontsize="small", loc="upper left")
+    ax_count.set(xlabel="entity score (mean of the bin)", ylabel="entities", yscale="log")
+    fig.tight_layout()
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(output, dpi=120)
+    plt.close(fig)

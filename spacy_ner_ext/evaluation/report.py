@@ -40,6 +40,11 @@ def write_report(run_dir: PathLike, output: Optional[PathLike] = None) -> Path:
         results = json.loads(results_path.read_text(encoding="utf8"))
         speed = results.get("speed", {})
         parts.append("<h2>Scores on the test set</h2>" + _scores_table(results))
+        calibration = results.get("calibration")
+        if calibration:
+            parts.append(f"<p>Expected calibration error of the entity scores: {100 * calibration['ece']:.2f} "
+                         f"({calibration['entities']} predicted entities, {calibration['n_bins']} score bins; "
+                         f"0 would mean that entities scored p are right with probability p).</p>")
         if speed:
             parts.append(f"<p>{speed['words']} words in {speed['seconds']} s: "
                          f"{speed['words_per_second']} words per second.</p>")

@@ -33,7 +33,9 @@ def _training_seed(nlp: Optional[Language]) -> int:
 def _check_threshold(value, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
         raise ValueError(f"{what} must be a number between 0 and 1, not {value!r}")
-    return float(value)
+    # srsly's JSON reader parses 0.3 as 0.30000000000000004: rounding keeps a saved threshold equal to the
+    # one that was set, far below any precision a threshold needs.
+    return round(float(value), 9)
 
 
 def _check_temperature(value) -> float:
@@ -130,12 +132,20 @@ class DescribedTypesPipe(TorchNerPipe):
         self.cfg["calibration_temperature"] = _check_temperature(value)
 
     # -- prediction ------------------------------------------------------------------------
+    # predict = predict_logits -> scores_from_logits (calibration temperature) -> decode_scores
+    # (thresholds): the stages are apart so that tuning reads the logits once and tries many
+    # temperatures and thresholds on them.
     def predict(self, docs: Iterable[Doc]):
         docs = list(docs)
         self._require_labels()
-        return self.decode_scores(self.predict_scores(docs), self._threshold_array())
+        scores = self.scores_from_logits(self.predict_logits(docs), self.calibration_temperature)
+        return self.decode_scores(scores, self._threshold_array())
 
-    def predict_scores(self, docs: List[Doc]) -> List:
+    def predict_logits(self, docs: List[Doc]) -> List:
+        """Per doc, the scorer's logits (a tuple of arrays), or None for an empty doc."""
+        raise NotImplementedError
+
+    def scores_from_logits(self, doc_logits: List, temperature: float) -> List:
         """Per doc, the probabilities that `decode_scores` reads (None for an empty doc)."""
         raise NotImplementedError
 
@@ -226,6 +236,7 @@ class DescribedTypesPipe(TorchNerPipe):
         self.cfg.update(cfg)
         self.types = TypeVectors(self.cfg["description_encoder"])
         self.types.from_disk(path / "type_vectors.safetensors", labels, descriptions)
+        self.threshold = self.cfg["threshold"]
         self._set_thresholds(self.cfg.get("thresholds", {}), check_labels=True)
         self.model.from_disk(path / "model")
         return self

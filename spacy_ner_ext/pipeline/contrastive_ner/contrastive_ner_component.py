@@ -120,15 +120,16 @@ class ContrastiveNER(DescribedTypesPipe):
                     targets[b, span.start:span.end, j] = 1.0
         return loss_and_gradients(self.loss, scores, targets, mask)
 
-    def predict_scores(self, docs: List[Doc]) -> List[Optional[numpy.ndarray]]:
-        """Per doc, the probability of each type per token [n, types] (no null column), or None
-        for an empty doc."""
+    def predict_logits(self, docs: List[Doc]) -> List[Optional[tuple]]:
+        """Per doc, a 1-tuple of logits [n, 1 + types] (column 0: no entity), or None when empty."""
+        return self._logits_in_pieces(docs)
+
+    def scores_from_logits(self, doc_logits, temperature: float) -> List[Optional[numpy.ndarray]]:
+        """Per doc, the probability of each type per token [n, types] (no null column)."""
         # Scores are read the way the loss trained them: a softmax over the classes, or a
         # sigmoid per class.
         activation = softmax if getattr(self.loss, "activation", "softmax") == "softmax" else sigmoid
-        temperature = self.calibration_temperature
-        return [None if logits is None else activation(logits[0] / temperature)[:, 1:]
-                for logits in self._logits_in_pieces(docs)]
+        return [None if logits is None else activation(logits[0] / temperature)[:, 1:] for logits in doc_logits]
 
     def decode_scores(self, doc_scores, thresholds) -> List[List]:
         return [[] if probs is None else decode_tokens(probs, thresholds) for probs in doc_scores]

@@ -174,14 +174,14 @@ class SpanNER(DescribedTypesPipe):
         return start, end, span, token_mask, span_mask
 
     # -- prediction ----------------------------------------------------------------------
-    def predict_scores(self, docs: List[Doc]) -> List[Optional[Tuple[numpy.ndarray, ...]]]:
-        """Per doc: start and end probabilities [n, types] and span probabilities [n, width,
-        types], or None for an empty doc. A span starting near a window's edge ends in the
-        next window's first tokens: the windows overlap by max_span_length - 1 tokens."""
-        context = self.model.attrs["max_span_length"] - 1
-        temperature = self.calibration_temperature
-        return [None if logits is None else tuple(sigmoid(x / temperature) for x in logits)
-                for logits in self._logits_in_pieces(docs, context)]
+    def predict_logits(self, docs: List[Doc]) -> List[Optional[Tuple[numpy.ndarray, ...]]]:
+        """Per doc: start and end logits [n, types] and span logits [n, width, types], or None
+        for an empty doc. A span starting near a window's edge ends in the next window's first
+        tokens: the windows overlap by max_span_length - 1 tokens."""
+        return self._logits_in_pieces(docs, context=self.model.attrs["max_span_length"] - 1)
+
+    def scores_from_logits(self, doc_logits, temperature: float):
+        return [None if logits is None else tuple(sigmoid(x / temperature) for x in logits) for logits in doc_logits]
 
     def decode_scores(self, doc_scores, thresholds) -> List[List]:
         flat = self.cfg["spans_key"] is None

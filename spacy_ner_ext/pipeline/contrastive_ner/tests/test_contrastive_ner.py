@@ -54,6 +54,9 @@ def test_decoding_on_hand_made_probabilities():
     assert decode_tokens(probs, 0.5) == [(0, 2, 0, pytest.approx(0.85)), (3, 4, 1, pytest.approx(0.7)),
                                          (4, 6, 0, pytest.approx(0.6))]
     assert decode_tokens(probs, 0.75) == [(0, 2, 0, pytest.approx(0.85))]
+    # One threshold per type: type 0 needs 0.85 (only its first token passes), type 1 0.65.
+    assert decode_tokens(probs, numpy.array([0.85, 0.65])) == [(0, 1, 0, pytest.approx(0.9)),
+                                                                (3, 4, 1, pytest.approx(0.7))]
     assert decode_tokens(numpy.zeros((0, 2)), 0.5) == []
 
 

@@ -44,6 +44,8 @@ def test_threshold_and_overlap_on_hand_made_scores():
     assert decode(start, end, span, 0.5, flat=True) == [(0, 2, 0, 0.9), (3, 4, 0, 0.6)]
     assert decode(start, end, span, 0.5, flat=False) == [(0, 2, 0, 0.9), (1, 3, 1, 0.8), (3, 4, 0, 0.6)]
     assert decode(start, end, span, 0.7, flat=True) == [(0, 2, 0, 0.9)]
+    # One threshold per type: type 0's is out of reach, so type 1's overlapping span is kept.
+    assert decode(start, end, span, numpy.array([0.95, 0.5]), flat=True) == [(1, 3, 1, 0.8)]
     # Every one of start, end and span must pass: a low end probability vetoes the span.
     end[1, 0] = 0.1
     assert decode(start, end, span, 0.5, flat=True) == [(1, 3, 1, 0.8), (3, 4, 0, 0.6)]
