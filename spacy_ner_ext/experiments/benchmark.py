@@ -85,7 +85,7 @@ def training_worker(config: str, steps: int, overrides: Dict, gpu_id: int, threa
     nlp = init_nlp(cfg, use_gpu=gpu_id)
     T = registry.resolve(nlp.config.interpolate()["training"], schema=ConfigSchemaTraining)
     (train_corpus,) = resolve_dot_names(nlp.config.interpolate(), [T["train_corpus"]])
-    optimizer, batcher = T["optimizer"], T["batcher"]
+    optimizer, batcher, before_update = T["optimizer"], T["batcher"], T["before_update"]
     batches = batcher(train_corpus(nlp))
     # The first update includes one-off allocation; it is not counted.
     nlp.update(next(iter(batches)), sgd=optimizer, drop=T["dropout"])
@@ -93,6 +93,9 @@ def training_worker(config: str, steps: int, overrides: Dict, gpu_id: int, threa
     started = time.perf_counter()
     while done < steps:
         for batch in batcher(train_corpus(nlp)):
+            # As `spacy train` does, so that the config's memory callback counts here too.
+            if before_update:
+                before_update(nlp, {"step": done, "epoch": 0})
             nlp.update(batch, sgd=optimizer, drop=T["dropout"])
             words += sum(len(eg.predicted) for eg in batch)
             done += 1
