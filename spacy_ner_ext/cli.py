@@ -157,6 +157,12 @@ def tune_thresholds(
     except ValueError as err:
         msg.fail(str(err))
         raise typer.Exit(1)
+    if "int8_quantizer" in nlp.pipe_names:
+        # Thresholds found on the int8 scores go into the float weights, with the same quantizer:
+        # the int8 version itself cannot be saved.
+        keep_float = nlp.get_pipe("int8_quantizer").keep_float
+        nlp = spacy.load(model, exclude=["int8_quantizer"])
+        nlp.add_pipe("int8_quantizer", last=True, config={"keep_float": keep_float})
     apply_setting(nlp, component, result.after)
     nlp.to_disk(output)
 
@@ -179,6 +185,9 @@ def tune_thresholds(
 def quantize(
     model: str = typer.Argument(..., help="A trained pipeline (float weights)"),
     output: Path = typer.Argument(..., help="Folder for the copy that loads int8-quantized"),
+    keep_float: List[str] = typer.Option([], help="Leave the Linear layers whose whole name matches this regular "
+                                         "expression in float (repeat; default: the feed-forward down projections)"),
+    all_layers: bool = typer.Option(False, "--all-layers", help="Quantize every Linear layer (faster, less accurate)"),
 ):
     """A copy of a pipeline that int8-quantizes its torch Linear layers (transformer and heads)
     when it is loaded, for CPU inference. The copy holds the float weights; on a GPU it refuses
@@ -187,7 +196,15 @@ def quantize(
     if "int8_quantizer" in nlp.pipe_names:
         msg.fail(f"{model} quantizes itself already (it has an int8_quantizer)")
         raise typer.Exit(1)
-    nlp.add_pipe("int8_quantizer", last=True)
+    if all_layers and keep_float:
+        msg.fail("--all-layers and --keep-float contradict each other: give one")
+        raise typer.Exit(1)
+    config = {"keep_float": []} if all_layers else ({"keep_float": keep_float} if keep_float else {})
+    try:
+        nlp.add_pipe("int8_quantizer", last=True, config=config)
+    except ValueError as err:
+        msg.fail(str(err))
+        raise typer.Exit(1)
     nlp.to_disk(output)
     msg.good(f"Wrote {output}: spacy.load() gives its int8 version ({', '.join(nlp.pipe_names)})")
 

@@ -89,6 +89,25 @@ def test_tune_thresholds_then_evaluate_the_copy(half_trained, tmp_path):
     assert original.thresholds == {} and original.threshold == 0.5
 
 
+def test_tune_thresholds_of_an_int8_copy_writes_an_int8_copy(half_trained, tmp_path):
+    runner = CliRunner()
+    assert runner.invoke(app, ["quantize", str(half_trained / "pipeline"), str(tmp_path / "int8"), "--keep-float",
+                               ".*query"]).exit_code == 0
+    summary = tmp_path / "summary.json"
+    result = runner.invoke(app, ["tune-thresholds", str(tmp_path / "int8"), str(half_trained / "dev.spacy"),
+                                 str(tmp_path / "tuned"), "--summary", str(summary)])
+    assert result.exit_code == 0, result.output
+    tuned = json.loads(summary.read_text())
+    nlp = spacy.load(tmp_path / "tuned")
+    assert nlp.pipe_names[-1] == "int8_quantizer" and nlp.get_pipe("int8_quantizer").keep_float == [".*query"]
+    assert nlp.get_pipe("int8_quantizer").quantized, "the tuned copy loads int8 again"
+    assert nlp.get_pipe("span_ner").thresholds == tuned["after"]["thresholds"]
+    out = tmp_path / "dev_results.json"
+    assert runner.invoke(app, ["evaluate", str(tmp_path / "tuned"), str(half_trained / "dev.spacy"), "--output",
+                               str(out)]).exit_code == 0
+    assert json.loads(out.read_text())["test_metrics"]["f1"] == pytest.approx(tuned["after_dev"]["f1"], abs=1e-9)
+
+
 def test_tune_thresholds_refuses_a_pipeline_without_thresholds(tiny_transformer, tmp_path):
     nlp = build_pipeline(tiny_transformer, "token_ner", {})
     train_pipeline(nlp, 1)
