@@ -38,9 +38,19 @@ def test_smoke_workflow(tmp_path):
         assert (run / "predictions.html").exists() and (run / "training_curves.png").exists()
         report = (run / "report.html").read_text()
         assert "data:image/png;base64," in report and "Scores on the test set" in report
+    # Thresholds tuned on dev, saved in the tuned copy; int8 copies, scored on test.
+    tuning = json.loads((smoke / "span" / "tuning.json").read_text())
+    assert tuning["before_dev"]["f1"] <= tuning["global_dev"]["f1"] <= tuning["after_dev"]["f1"]
+    tuned_cfg = json.loads((smoke / "span" / "model-tuned" / "span_ner" / "cfg").read_text())
+    assert tuned_cfg["thresholds"] == tuning["after"]["thresholds"]
+    assert (smoke / "span" / "tuned_test_results.json").exists()
+    for name in ("baseline", "span"):
+        assert "int8_quantizer" in (smoke / name / "model-int8" / "config.cfg").read_text()
+        assert json.loads((smoke / name / "int8_test_results.json").read_text())["test_metrics"]["gold"] > 100
     benchmark = json.loads((results / "benchmark.json").read_text())
-    assert [r["model"] for r in benchmark["inference"]] == ["training/smoke/baseline/model-best",
-                                                            "training/smoke/span/model-best"]
+    assert [r["model"] for r in benchmark["inference"]] == [
+        "training/smoke/baseline/model-best", "training/smoke/span/model-best", "training/smoke/span/model-int8",
+        "training/smoke/baseline/model-int8"]
     assert len(benchmark["training"]) == 2
     for name in ("training_curves.png", "per_type_f1.png", "tensorboard_scalars.csv"):
         assert (results / name).exists(), name
