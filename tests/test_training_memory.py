@@ -21,7 +21,7 @@ def test_trim_returns_freed_heap_pages():
     assert len(kept) == 120
 
 
-def test_release_freed_memory_callback_logs_and_trims(tmp_path):
+def test_release_freed_memory_callback_logs_on_its_steps(tmp_path):
     log = tmp_path / "memory.jsonl"
     callback = registry.callbacks.get("spacy_ner_ext.release_freed_memory.v1")(every_n_steps=2, log_path=str(log),
                                                                                  log_every_n_steps=3)

@@ -20,6 +20,7 @@ import numpy
 from spacy.language import Language
 from spacy.training import Example
 
+from ..pipeline.described_types import threshold_array
 from .calibration import expected_calibration_error
 
 THRESHOLD_GRID = tuple(round(t, 2) for t in numpy.arange(0.05, 0.951, 0.05))
@@ -84,14 +85,10 @@ class DevScores:
             # A gold type the component does not know can only be missed: it counts against recall.
             self.gold.append({(s.start, s.end, index.get(s.label_, s.label_)) for s in aligned})
 
-    def thresholds_array(self, setting: Setting) -> numpy.ndarray:
-        return numpy.asarray([setting.thresholds.get(label, setting.threshold) for label in self.pipe.labels],
-                             dtype="float32")
-
     def outcome(self, setting: Setting, scores: Optional[List] = None) -> Outcome:
         if scores is None:
             scores = self.pipe.scores_from_logits(self.logits, setting.temperature)
-        predictions = self.pipe.decode_scores(scores, self.thresholds_array(setting))
+        predictions = self.pipe.decode_scores(scores, threshold_array(self.pipe.labels, setting.threshold, setting.thresholds))
         labels = list(self.pipe.labels)
         tp, fp, fn = (numpy.zeros(len(labels) + 1) for _ in range(3))  # last column: unknown gold types
         confidences, correct = [], []

@@ -30,6 +30,13 @@ def _training_seed(nlp: Optional[Language]) -> int:
     return int(seed) if seed is not None else random.getrandbits(32)
 
 
+def threshold_array(labels: Iterable[str], threshold: float, thresholds: Dict[str, float]):
+    """Each label's threshold, in label order: its override, else the default."""
+    import numpy
+
+    return numpy.asarray([thresholds.get(label, threshold) for label in labels], dtype="float32")
+
+
 def _check_threshold(value, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
         raise ValueError(f"{what} must be a number between 0 and 1, not {value!r}")
@@ -117,9 +124,7 @@ class DescribedTypesPipe(TorchNerPipe):
         return self.cfg["thresholds"].get(label, self.cfg["threshold"])
 
     def _threshold_array(self):
-        import numpy
-
-        return numpy.asarray([self.threshold_for(label) for label in self.labels], dtype="float32")
+        return threshold_array(self.labels, self.cfg["threshold"], self.cfg["thresholds"])
 
     @property
     def calibration_temperature(self) -> float:

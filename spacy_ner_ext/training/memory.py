@@ -73,18 +73,19 @@ def release_freed_memory_v1(every_n_steps: int = 1, log_path: Optional[str] = No
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text("")
     start = time.time()
-    trimming = [0.0]  # seconds spent in malloc_trim so far, logged to show what it costs
+    trim_seconds = 0.0  # spent in malloc_trim so far, logged to show what it costs
 
     def before_update(nlp: Language, info: Dict[str, Any]) -> None:
+        nonlocal trim_seconds
         step = info["step"]
         if every_n_steps and step % every_n_steps == 0:
             began = time.perf_counter()
             _malloc_trim()
-            trimming[0] += time.perf_counter() - began
+            trim_seconds += time.perf_counter() - began
         if log is not None and step % log_every_n_steps == 0:
             record = {"step": step, "epoch": info["epoch"], "seconds": round(time.time() - start, 1),
                       "rss_mb": round(resident_mb(), 1), "live_tensor_mb": round(live_tensor_mb(), 1),
-                      "trim_seconds": round(trimming[0], 2)}
+                      "trim_seconds": round(trim_seconds, 2)}
             with log.open("a") as file:
                 file.write(json.dumps(record) + "\n")
 
