@@ -1,5 +1,6 @@
 """`python -m spacy_ner_ext`: convert corpora, evaluate pipelines, benchmark them."""
 import math
+import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -8,14 +9,95 @@ import srsly
 import typer
 from spacy.tokens import DocBin
 from tqdm import tqdm
+from typer.core import TyperGroup
 from wasabi import msg
+from wasabi.util import color as wasabi_color
 
-from .corpus import FORMATS, CorpusFormatError, read_docs, train_dev_split, write_conll, write_gliner_json, write_jsonl
-from .evaluation.evaluate import evaluate_pipeline, load_examples, print_table
+from .corpus import FORMATS, read_docs, train_dev_split, write_conll, write_gliner_json, write_jsonl
+from .corpus.tags import SCHEMES
+from .errors import UserInputError
+from .evaluation.evaluate import evaluate_pipeline, load_examples, print_table, warn_if_no_shared_types
+from .pipeline.loading import check_pipeline_exists, load_pipeline
 
-app = typer.Typer(add_completion=False, help=__doc__, no_args_is_help=True)
+
+def fail(text: str) -> None:
+    """The one line a command prints for bad input, `✘ <where>: <problem>` as wasabi's
+    msg.fail draws it, on stderr and never wrapped (msg.fail wraps at 80 columns)."""
+    line = " ".join(str(text).split())
+    if msg.pretty:
+        line = f"{msg.icons['fail']} {line}"
+        if msg.show_color:
+            line = wasabi_color(line, fg=msg.colors["red"])
+    print(line, file=sys.stderr, flush=True)
+
+
+def _usage_errors() -> tuple:
+    """The exceptions of a bad command line: click's, or since typer 0.2x typer's own copy of them."""
+    errors = [getattr(typer, "TyperException", None)]
+    try:
+        import click
+
+        errors.append(click.ClickException)
+    except ImportError:
+        pass
+    return tuple(e for e in errors if e is not None)
+
+
+class OneLineErrors(TyperGroup):
+    """Bad input, whether the command's own check or typer's check of an argument, is one
+    `fail` line and exit 1 (2 for a usage error, as click has it): never a traceback, never a
+    panel. Anything else is a bug and keeps its traceback."""
+
+    def invoke(self, ctx: typer.Context):
+        try:
+            return super().invoke(ctx)
+        except UserInputError as err:
+            fail(str(err))
+            raise typer.Exit(1) from None
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except _usage_errors() as err:
+            if type(err).__name__ == "NoArgsIsHelpError":  # no arguments at all: the help, as asked
+                err.show()
+                sys.exit(0)
+            context = getattr(err, "ctx", None)
+            hint = f" (see '{context.command_path} --help')" if context is not None else ""
+            fail(err.format_message() + hint)
+            sys.exit(getattr(err, "exit_code", 2))
+        except typer.Abort:
+            fail("Aborted")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+app = typer.Typer(add_completion=False, help=__doc__, no_args_is_help=True, cls=OneLineErrors)
 
 WRITERS = {".spacy": None, ".jsonl": write_jsonl, ".json": write_gliner_json, ".conll": write_conll, ".tsv": write_conll}
+
+
+def _one_of(*choices: str, fold_case: bool = False):
+    """A check of an option's value against its choices, before the command runs (reading a
+    corpus can take minutes: its options are checked before any of it is read)."""
+
+    def check(value):
+        if value is not None and fold_case:
+            value = value.lower()
+        if value is not None and value not in choices:
+            raise typer.BadParameter(f"{value!r} is not one of {', '.join(choices)}")
+        return value
+
+    return check
+
+
+def _between_0_and_1(value: float) -> float:
+    if not 0.0 < value < 1.0:
+        raise typer.BadParameter(f"{value} is not between 0 and 1 (both excluded)")
+    return value
+
 
 
 def _options(format: str, scheme, tag_column, token_prefix, n_sents, separator, annotation_format, on_overlap,
@@ -30,10 +112,15 @@ def _options(format: str, scheme, tag_column, token_prefix, n_sents, separator, 
     return dict(fuzzy_threshold=fuzzy_threshold, on_overlap=on_overlap, limit=limit)
 
 
+def _check_output(path: Path, what: str) -> None:
+    if path.suffix not in WRITERS:
+        raise UserInputError(f"{path}: {what} must end in one of {', '.join(WRITERS)}")
+    if path.is_dir():
+        raise UserInputError(f"{path}: {what} is a folder; give a file name ending in one of {', '.join(WRITERS)}")
+
+
 def _write(docs, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix not in WRITERS:
-        raise typer.BadParameter(f"{path}: output must end in one of {', '.join(WRITERS)}")
     writer = WRITERS[path.suffix]
     if writer is None:
         DocBin(docs=docs, store_user_data=True).to_disk(path)
@@ -42,36 +129,51 @@ def _write(docs, path: Path) -> None:
     msg.good(f"Wrote {len(docs)} docs, {sum(len(d.ents) for d in docs)} entities to {path}")
 
 
+def _blank(lang: str):
+    try:
+        return spacy.blank(lang)
+    except ImportError:
+        raise UserInputError(f"--lang {lang}: spaCy has no language of that code") from None
+
+
 @app.command()
 def convert(
     input_path: Path = typer.Argument(..., exists=True, dir_okay=False, help="Corpus file"),
     output_path: Path = typer.Argument(..., help="Output: .spacy, .jsonl, .json (GLiNER) or .conll"),
-    format: str = typer.Option("conll", help=f"Input format: {', '.join(FORMATS)}"),
+    format: str = typer.Option("conll", callback=_one_of(*FORMATS), help=f"Input format: {', '.join(FORMATS)}"),
     lang: str = typer.Option("en", help="Language of the tokenizer for text formats"),
-    scheme: str = typer.Option("iob2", help="conll: iob1, iob2, bioes or biluo"),
+    scheme: str = typer.Option("iob2", callback=_one_of(*sorted(SCHEMES), fold_case=True),
+                               help="conll: iob1, iob2, bioes or biluo"),
     tag_column: int = typer.Option(-1, help="conll: column of the tag (-1 last, 0 first)"),
     token_prefix: str = typer.Option("", help="conll: prefix to strip from each token (WikiANN: 'en:')"),
-    n_sents: int = typer.Option(1, help="conll: sentences per Doc"),
-    separator: Optional[str] = typer.Option(None, help="conll: column separator (default: any whitespace)"),
-    annotation_format: str = typer.Option("tokens", help="jsonl: read 'tokens' + token_spans or 'text' + char_spans"),
+    n_sents: int = typer.Option(1, min=1, help="conll: sentences per Doc"),
+    separator: Optional[str] = typer.Option(None, help="conll: column separator (default: spaces and tabs)"),
+    annotation_format: str = typer.Option("tokens", callback=_one_of("tokens", "text"),
+                                          help="jsonl: read 'tokens' + token_spans or 'text' + char_spans"),
     on_overlap: Optional[str] = typer.Option(
-        None, help="error, or keep_longest in doc.ents (all kept in doc.spans['sc']); default: error, raw: keep_longest"),
-    fuzzy_threshold: float = typer.Option(90.0, help="raw: rapidfuzz score (0-100) for mentions not found exactly"),
-    limit: int = typer.Option(0, help="Read at most this many sentences/examples (0: all)"),
+        None, callback=_one_of("error", "keep_longest"),
+        help="error, or keep_longest in doc.ents (all kept in doc.spans['sc']); default: error, raw: keep_longest"),
+    fuzzy_threshold: float = typer.Option(90.0, min=0.0, max=100.0,
+                                          help="raw: rapidfuzz score (0-100) for mentions not found exactly"),
+    limit: int = typer.Option(0, min=0, help="Read at most this many sentences/examples (0: all)"),
     dev_output: Optional[Path] = typer.Option(None, help="Also write a dev split here"),
-    dev_ratio: float = typer.Option(0.1, help="Share of examples for --dev-output"),
+    dev_ratio: float = typer.Option(0.1, callback=_between_0_and_1,
+                                    help="Share of examples for --dev-output (between 0 and 1)"),
     seed: int = typer.Option(0, help="Seed of the dev split"),
 ):
     """Convert a corpus file to .spacy (or JSONL, GLiNER JSON, CoNLL)."""
-    nlp = spacy.blank(lang)
+    _check_output(output_path, "the output")
+    if dev_output:
+        _check_output(dev_output, "--dev-output")
+        if dev_output.resolve() == output_path.resolve():
+            raise UserInputError(f"{dev_output}: --dev-output is the output file itself")
+    if input_path.resolve() in (output_path.resolve(), dev_output.resolve() if dev_output else None):
+        raise UserInputError(f"{input_path}: the output would replace the input")
+    nlp = _blank(lang)
     options = _options(format, scheme, tag_column, token_prefix, n_sents, separator, annotation_format,
                        on_overlap or ("keep_longest" if format == "raw" else "error"),
                        fuzzy_threshold, limit)
-    try:
-        docs = read_docs(input_path, nlp, format, **options)
-    except CorpusFormatError as err:
-        msg.fail(str(err))
-        raise typer.Exit(1)
+    docs = read_docs(input_path, nlp, format, **options)
     if dev_output:
         docs, dev = train_dev_split(docs, dev_ratio, seed)
         _write(dev, dev_output)
@@ -84,9 +186,9 @@ def evaluate(
     data: Path = typer.Argument(..., exists=True, dir_okay=False, help="Gold data: .spacy, or a corpus file with --format"),
     output: Path = typer.Option(Path("test_results.json"), help="Where to write the scores (JSON)"),
     displacy_page: Optional[Path] = typer.Option(None, help="Write an HTML page of sample predictions here"),
-    displacy_limit: int = typer.Option(50, help="Examples on the HTML page"),
-    format: str = typer.Option("conll", help="Format of DATA when it is not .spacy"),
-    batch_size: int = typer.Option(64, help="nlp.pipe batch size"),
+    displacy_limit: int = typer.Option(50, min=0, help="Examples on the HTML page"),
+    format: str = typer.Option("conll", callback=_one_of(*FORMATS), help="Format of DATA when it is not .spacy"),
+    batch_size: int = typer.Option(64, min=1, help="nlp.pipe batch size"),
     gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
     reliability_diagram: Optional[Path] = typer.Option(
         None, help="Write the reliability diagram of the entity scores here (PNG; pipelines that score entities)"),
@@ -95,8 +197,11 @@ def evaluate(
     and the expected calibration error of its entity scores."""
     if gpu_id >= 0:
         spacy.require_gpu(gpu_id)
-    nlp = spacy.load(model)
+    nlp = load_pipeline(model)
     examples = load_examples(nlp, data, format, {})
+    if not examples:
+        raise UserInputError(f"{data}: holds no docs with tokens: nothing to evaluate")
+    warn_if_no_shared_types(nlp, examples, str(model), str(data))
     result, scored = evaluate_pipeline(nlp, examples, batch_size)
     result["config"] = {"model": str(model), "data": str(data), "pipeline": nlp.pipe_names,
                         "docs": len(examples), "batch_size": batch_size, "gpu_id": gpu_id}
@@ -132,7 +237,7 @@ def tune_thresholds(
     component: Optional[str] = typer.Option(None, help="Component to tune (default: the first with thresholds)"),
     per_type: bool = typer.Option(True, "--per-type/--global-only", help="Tune a threshold per type, or one for all"),
     calibrate: bool = typer.Option(False, "--calibrate", help="First fit a temperature that lowers dev ECE"),
-    batch_size: int = typer.Option(64, help="Docs per batch"),
+    batch_size: int = typer.Option(64, min=1, help="Docs per batch"),
     summary_json: Optional[Path] = typer.Option(None, "--summary", help="Also write before/after as JSON here"),
     gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
 ):
@@ -142,26 +247,21 @@ def tune_thresholds(
 
     if gpu_id >= 0:
         spacy.require_gpu(gpu_id)
-    nlp = spacy.load(model)
+    nlp = load_pipeline(model)
     if component is None:
         component = next((name for name, pipe in nlp.pipeline if hasattr(pipe, "predict_logits")), None)
         if component is None:
-            msg.fail(f"{model} has no span_ner or contrastive_ner component: nothing to tune")
-            raise typer.Exit(1)
+            raise UserInputError(f"{model} has no span_ner or contrastive_ner component: nothing to tune")
     elif component not in nlp.pipe_names:
-        msg.fail(f"{model} has no component {component!r}; it has {', '.join(nlp.pipe_names)}")
-        raise typer.Exit(1)
+        raise UserInputError(f"{model} has no component {component!r}; it has {', '.join(nlp.pipe_names)}")
     examples = load_examples(nlp, dev_data, "conll", {})
-    try:
-        result = tune(nlp, examples, component, calibrate=calibrate, per_type=per_type, batch_size=batch_size)
-    except ValueError as err:
-        msg.fail(str(err))
-        raise typer.Exit(1)
+    result = tune(nlp, examples, component, calibrate=calibrate, per_type=per_type, batch_size=batch_size,
+                  source=str(dev_data))
     if "int8_quantizer" in nlp.pipe_names:
         # Thresholds found on the int8 scores go into the float weights, with the same quantizer:
         # the int8 version itself cannot be saved.
         keep_float = nlp.get_pipe("int8_quantizer").keep_float
-        nlp = spacy.load(model, exclude=["int8_quantizer"])
+        nlp = load_pipeline(model, exclude=["int8_quantizer"])
         nlp.add_pipe("int8_quantizer", last=True, config={"keep_float": keep_float})
     apply_setting(nlp, component, result.after)
     nlp.to_disk(output)
@@ -192,19 +292,13 @@ def quantize(
     """A copy of a pipeline that int8-quantizes its torch Linear layers (transformer and heads)
     when it is loaded, for CPU inference. The copy holds the float weights; on a GPU it refuses
     to load: use the original there."""
-    nlp = spacy.load(model)
+    nlp = load_pipeline(model)
     if "int8_quantizer" in nlp.pipe_names:
-        msg.fail(f"{model} quantizes itself already (it has an int8_quantizer)")
-        raise typer.Exit(1)
+        raise UserInputError(f"{model} quantizes itself already (it has an int8_quantizer)")
     if all_layers and keep_float:
-        msg.fail("--all-layers and --keep-float contradict each other: give one")
-        raise typer.Exit(1)
+        raise UserInputError("--all-layers and --keep-float contradict each other: give one")
     config = {"keep_float": []} if all_layers else ({"keep_float": keep_float} if keep_float else {})
-    try:
-        nlp.add_pipe("int8_quantizer", last=True, config=config)
-    except ValueError as err:
-        msg.fail(str(err))
-        raise typer.Exit(1)
+    nlp.add_pipe("int8_quantizer", last=True, config=config)
     nlp.to_disk(output)
     msg.good(f"Wrote {output}: spacy.load() gives its int8 version ({', '.join(nlp.pipe_names)})")
 
@@ -214,18 +308,20 @@ def benchmark(
     models: List[str] = typer.Argument(..., help="Pipelines to measure side by side"),
     data: Path = typer.Option(..., exists=True, dir_okay=False, help="Text to run (.spacy)"),
     output: Path = typer.Option(Path("results/benchmark.json"), help="JSON results"),
-    batch_size: int = typer.Option(64, help="nlp.pipe batch size"),
-    max_words: int = typer.Option(0, help="Use at most this many words (0: all)"),
-    config: List[Path] = typer.Option([], help="Also time training with these configs"),
-    train_steps: int = typer.Option(20, help="Training steps to time per config"),
+    batch_size: int = typer.Option(64, min=1, help="nlp.pipe batch size"),
+    max_words: int = typer.Option(0, min=0, help="Use at most this many words (0: all)"),
+    config: List[Path] = typer.Option([], exists=True, dir_okay=False, help="Also time training with these configs"),
+    train_steps: int = typer.Option(20, min=1, help="Training steps to time per config"),
     train_data: Optional[Path] = typer.Option(None, help="Training data for --config (default: its paths.train)"),
     gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
-    threads: int = typer.Option(0, help="torch threads (0: torch's default)"),
+    threads: int = typer.Option(0, min=0, help="torch threads (0: torch's default)"),
 ):
     """Inference words/s and peak memory of pipelines (and training words/s of configs), each
     measured in its own process, written side by side to one JSON file."""
     from .experiments.benchmark import inference_worker, machine_info, run_isolated, training_worker
 
+    for model in models:
+        check_pipeline_exists(model)  # before any measuring
     results = {"machine": machine_info(), "inference": [], "training": []}
     for model in tqdm(models, desc="inference", unit="pipeline"):
         results["inference"].append(run_isolated(inference_worker, model, str(data), batch_size, max_words, gpu_id, threads))
@@ -243,10 +339,9 @@ def benchmark(
 
 
 def _read_dataset_split(path: Path, format: str, lang: str = "en", **options):
-    nlp = spacy.blank(lang)
-    if path.suffix == ".spacy":
-        return list(DocBin().from_disk(path).get_docs(nlp.vocab))
-    return read_docs(path, nlp, format, **options)
+    from .evaluation.evaluate import read_gold_docs
+
+    return read_gold_docs(path, spacy.blank(lang), format, options)
 
 
 @app.command()
@@ -254,14 +349,15 @@ def fewshot(
     configs: List[Path] = typer.Argument(..., exists=True, help="Configs to compare on the same samples"),
     train_data: Path = typer.Option(..., exists=True, help="Pool to sample from (.spacy)"),
     test_data: Path = typer.Option(..., exists=True, help="Test set (.spacy)"),
-    k: List[int] = typer.Option([5, 10, 20, 50], help="Examples per type"),
+    k: List[int] = typer.Option([5, 10, 20, 50], min=1, help="Examples per type"),
     seed: List[int] = typer.Option([0, 1, 2], help="Sampling and training seeds"),
-    steps: int = typer.Option(100, help="Training steps per run"),
-    descriptions: Optional[Path] = typer.Option(None, help="Descriptions of the dataset's types"),
+    steps: int = typer.Option(100, min=1, help="Training steps per run"),
+    descriptions: Optional[Path] = typer.Option(None, exists=True, dir_okay=False,
+                                                help="Descriptions of the dataset's types"),
     output: Path = typer.Option(Path("results/fewshot.json"), help="JSON results"),
     backbone: Optional[str] = typer.Option(None, help="Override the transformer of every config"),
     gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
-    jobs: int = typer.Option(1, help="Runs at a time (each in its own process)"),
+    jobs: int = typer.Option(1, min=1, help="Runs at a time (each in its own process)"),
 ):
     """Train each config on K examples per type (several seeds) and score it: F1 mean and std."""
     from .experiments.fewshot import run_fewshot
@@ -280,7 +376,7 @@ def fewshot(
 def zeroshot(
     model: str = typer.Argument(..., help="A trained pipeline with span_ner or contrastive_ner"),
     data: Path = typer.Argument(..., exists=True, help="Test set of another dataset (.spacy)"),
-    descriptions: Path = typer.Option(..., exists=True, help="That dataset's type descriptions (JSON)"),
+    descriptions: Path = typer.Option(..., exists=True, dir_okay=False, help="That dataset's type descriptions (JSON)"),
     output: Path = typer.Option(Path("results/zeroshot.json"), help="JSON results"),
     gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
 ):
@@ -303,7 +399,7 @@ def ablation(
     loss: List[str] = typer.Option(["cross_entropy", "label_smoothing", "focal", "dice", "embedding_label_smoothing",
                                     "ce+soft_iou"],
                                    help="Losses to compare (names in spacy_ner_ext.ablation.LOSSES)"),
-    steps: int = typer.Option(500, help="Training steps per loss"),
+    steps: int = typer.Option(500, min=1, help="Training steps per loss"),
     component: str = typer.Option("token_ner", help="Component whose loss is replaced"),
     train_data: Optional[Path] = typer.Option(None, help="Override paths.train"),
     dev_data: Optional[Path] = typer.Option(None, help="Override paths.dev"),
@@ -311,7 +407,7 @@ def ablation(
     chart: Path = typer.Option(Path("results/ablation.png"), help="Bar chart (PNG)"),
     backbone: Optional[str] = typer.Option(None, help="Override the transformer"),
     gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
-    jobs: int = typer.Option(1, help="Runs at a time (each in its own process)"),
+    jobs: int = typer.Option(1, min=1, help="Runs at a time (each in its own process)"),
 ):
     """Train one config with each loss for the same steps; F1 per loss and per type, JSON and PNG."""
     from .evaluation.plots import plot_ablation
@@ -397,7 +493,7 @@ def plot_types(
     for item in results:
         name, sep, path = item.partition("=")
         if not sep or not Path(path).exists():
-            raise typer.BadParameter(f"{item!r}: expected NAME=path/to/test_results.json of an existing file")
+            raise UserInputError(f"{item!r}: expected NAME=path/to/test_results.json of an existing file")
         pairs[name] = path
     plot_per_type_f1(pairs, output)
     msg.good(f"Wrote {output}")
@@ -419,30 +515,31 @@ def annotate_command(
     model: str = typer.Argument(..., help="A pipeline folder or an installed pipeline package"),
     input_path: str = typer.Argument(..., help="A file, a folder of shards, or a glob (quoted)"),
     output: Path = typer.Argument(..., help="Output folder: one shard per input shard, manifest.json, errors.jsonl"),
-    input_format: Optional[str] = typer.Option(None, help="jsonl, txt or parquet (default: from each file's suffix)"),
+    input_format: Optional[str] = typer.Option(None, callback=_one_of("jsonl", "txt", "parquet"),
+                                               help="jsonl, txt or parquet (default: from each file's suffix)"),
     text_field: str = typer.Option("text", help="JSONL field / Parquet column of the text"),
     id_field: str = typer.Option("id", help="JSONL field / Parquet column of the id (missing: file:line)"),
-    output_format: str = typer.Option("jsonl", help="jsonl or parquet"),
+    output_format: str = typer.Option("jsonl", callback=_one_of("jsonl", "parquet"), help="jsonl or parquet"),
     keep_text: bool = typer.Option(False, "--keep-text", help="Write the text beside the entities"),
-    batch_size: int = typer.Option(64, help="nlp.pipe batch size (on Ray: rows per actor call)"),
-    n_process: int = typer.Option(1, help="Processes (CPU, local runs)"),
+    batch_size: int = typer.Option(64, min=1, help="nlp.pipe batch size (on Ray: rows per actor call)"),
+    n_process: int = typer.Option(1, min=1, help="Processes (CPU, local runs)"),
     gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU (local runs)"),
-    max_chars: int = typer.Option(1_000_000, help="Longer texts are errors, not annotated"),
+    max_chars: int = typer.Option(1_000_000, min=1, help="Longer texts are errors, not annotated"),
     strict: bool = typer.Option(False, "--strict", help="Stop at the first bad record instead of listing it"),
     labels: Optional[str] = typer.Option(None, help="span_ner/contrastive_ner: the types to find, comma-separated"),
     descriptions: Optional[Path] = typer.Option(None, exists=True, dir_okay=False,
                                                 help="span_ner/contrastive_ner: the types to find, as {label: description}"),
     ray: Optional[str] = typer.Option(None, "--ray", help="Run on Ray: 'local' starts one here; or a cluster address "
                                                            "(ray://host:10001, auto); RAY_ADDRESS is read too"),
-    concurrency: int = typer.Option(1, help="Ray: pipeline actors"),
-    num_cpus: float = typer.Option(1.0, help="Ray: CPUs per actor"),
-    num_gpus: float = typer.Option(0.0, help="Ray: GPUs per actor"),
+    concurrency: int = typer.Option(1, min=1, help="Ray: pipeline actors"),
+    num_cpus: float = typer.Option(1.0, min=0.01, help="Ray: CPUs per actor"),
+    num_gpus: float = typer.Option(0.0, min=0.0, help="Ray: GPUs per actor"),
     summary_json: Optional[Path] = typer.Option(None, "--summary", help="Also write the counts and times as JSON here"),
 ):
     """Annotate a corpus with a trained pipeline, shard by shard: complete output shards, a
     manifest to resume from (run the same command again), bad records in errors.jsonl."""
     from .annotation.annotate import AnnotateOptions, annotate
-    from .annotation.records import InputError, ReadOptions
+    from .annotation.records import ReadOptions
 
     read = ReadOptions(format=input_format, text_field=text_field, id_field=id_field or None, max_chars=max_chars)
     options = AnnotateOptions(
@@ -450,12 +547,8 @@ def annotate_command(
         strict=strict, labels=[label.strip() for label in labels.split(",") if label.strip()] if labels else [],
         descriptions=str(descriptions) if descriptions else None, ray_address=ray, concurrency=concurrency,
         num_cpus=num_cpus, num_gpus=num_gpus)
-    try:
-        summary = annotate(model, input_path, output, read, options,
-                           progress=lambda **kw: tqdm(desc="annotate", disable=None, smoothing=0.1, **kw))
-    except InputError as err:
-        msg.fail(str(err))
-        raise typer.Exit(1)
+    summary = annotate(model, input_path, output, read, options,
+                       progress=lambda **kw: tqdm(desc="annotate", disable=None, smoothing=0.1, **kw))
     if summary_json:
         import dataclasses
 
@@ -473,7 +566,7 @@ def benchmark_annotate(
     input_path: str = typer.Option(..., "--input", help="Input of annotate (a file, folder or glob)"),
     mode: List[str] = typer.Option(["plain", "n_process=2", "ray, 1 actor", "ray, 2 actors"],
                                    help="Ways to run: plain, n_process=2, 'ray, 1 actor', 'ray, 2 actors'"),
-    batch_size: int = typer.Option(64, help="Batch size"),
+    batch_size: int = typer.Option(64, min=1, help="Batch size"),
     output: Path = typer.Option(Path("results/annotate_benchmark.json"), help="JSON results"),
 ):
     """records/s, words/s and peak memory per worker of `annotate`, in each way of running it."""
@@ -482,8 +575,7 @@ def benchmark_annotate(
 
     unknown = [m for m in mode if m not in MODES]
     if unknown:
-        msg.fail(f"unknown mode(s) {', '.join(unknown)}: choose from {', '.join(MODES)}")
-        raise typer.Exit(1)
+        raise UserInputError(f"unknown mode(s) {', '.join(unknown)}: choose from {', '.join(MODES)}")
     rows = [dict(measure(model, input_path, MODES[m], batch_size), mode=m) for model in models for m in mode]
     msg.table([(r["model"], r["mode"], r["records_per_second"], r["records_per_second_after_startup"],
                 r["words_per_second"], r["peak_rss_mb_driver"], r["peak_rss_mb_per_worker"]) for r in rows],

@@ -13,6 +13,7 @@ import spacy
 
 from spacy_ner_ext.annotation.annotate import AnnotateOptions, annotate, entities_of
 from spacy_ner_ext.annotation.records import InputError, ReadOptions
+from spacy_ner_ext.errors import UserInputError
 
 SAVED = Path(__file__).parent / "data" / "pipelines_0.1.0" / "span_ner"
 TEXTS = ["john smith visited paris today", "mary jones works at acme corp", "he visited london and new york city",
@@ -137,7 +138,7 @@ def test_clear_errors_before_any_work(tmp_path):
     write_jsonl(tmp_path / "a.jsonl", [{"id": "1", "text": TEXTS[0]}])
     with pytest.raises(InputError, match="no such file or folder"):
         run(tmp_path / "missing.jsonl", tmp_path / "out")
-    with pytest.raises(InputError, match="no such pipeline folder or installed package"):
+    with pytest.raises(UserInputError, match="no such pipeline folder or installed package"):
         annotate(str(tmp_path / "no-model"), str(tmp_path / "a.jsonl"), tmp_path / "out", ReadOptions(None),
                  AnnotateOptions())
     run(tmp_path / "a.jsonl", tmp_path / "out")

@@ -11,8 +11,12 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from .outputs import OUTPUT_FORMATS, Manifest, ShardResult, ShardWriter, gather_errors, ids_in_output, output_name
-from .records import InputError, ReadOptions, Record, Shard, find_shards, read_shard, scan_shard, shard_format
+from ..pipeline.loading import check_pipeline_exists
+from .guarded_pipe import pipe_guarded
+from .outputs import (OUTPUT_FORMATS, Manifest, ShardResult, ShardWriter, check_output_apart, gather_errors,
+                      ids_in_output, output_name)
+from .records import (InputError, ReadOptions, Record, Shard, find_shards, input_root, read_shard, scan_shard,
+                      shard_format, shard_name)
 
 
 class StrictStop(InputError):
@@ -47,21 +51,26 @@ class Summary:
     first_result_seconds: float = 0.0  # until the first shard's first annotated record was written
 
 
+def described_types(labels: Iterable[str], descriptions: Optional[str]) -> Dict[str, str]:
+    """{label: description} from --labels and a --descriptions file (a label without one is
+    described by its name); checked before any work, so that a bad file stops the run at once."""
+    from ..corpus.descriptions import check_descriptions, load_descriptions
+
+    types = {label: label for label in labels}
+    if descriptions:
+        types.update(load_descriptions(descriptions))
+    return check_descriptions(types, "--labels")
+
+
 def load_pipeline(model: str, labels: Iterable[str] = (), descriptions: Optional[str] = None) -> Language:
     """A pipeline folder or an installed package; with labels or descriptions, the types of its
     description-matching components (span_ner, contrastive_ner) are replaced by those."""
-    try:
-        nlp = spacy.load(model)
-    except (OSError, IOError, ValueError) as err:
-        raise InputError(f"{model}: cannot load the pipeline: {str(err).splitlines()[0]}") from err
+    from ..pipeline.loading import load_pipeline as load
+
+    nlp = load(model)
     labels = list(labels)
     if labels or descriptions:
-        from ..corpus.descriptions import load_descriptions
-
-        types = dict.fromkeys(labels)
-        if descriptions:
-            types.update(load_descriptions(descriptions))
-        types = {label: text or label for label, text in types.items()}
+        types = described_types(labels, descriptions)
         described = [name for name in nlp.pipe_names if hasattr(nlp.get_pipe(name), "set_descriptions")]
         if not described:
             raise InputError(f"{model}: --labels and --descriptions need span_ner or contrastive_ner in the pipeline")
@@ -79,17 +88,6 @@ def entities_of(doc: Doc) -> List[Dict]:
             for e in doc.ents]
 
 
-def check_model(model: str) -> None:
-    """An unreadable model fails here, before any work (Ray loads it on the workers)."""
-    path = Path(model)
-    if path.exists():
-        if not (path / "config.cfg").is_file():
-            raise InputError(f"{model}: not a spaCy pipeline folder (no config.cfg)")
-        return
-    if not spacy.util.is_package(model):
-        raise InputError(f"{model}: no such pipeline folder or installed package")
-
-
 def annotate(model: str, input_path: str, output: Path, read: ReadOptions, options: AnnotateOptions,
              progress: Callable = None) -> Summary:
     """progress: a tqdm-like factory (total=..., unit=...) or None for no progress bar."""
@@ -97,21 +95,22 @@ def annotate(model: str, input_path: str, output: Path, read: ReadOptions, optio
     if options.output_format not in OUTPUT_FORMATS:
         raise InputError(f"--output-format must be one of {', '.join(OUTPUT_FORMATS)}")
     shard_paths = find_shards(input_path)
-    check_model(model)
-    root = Path(input_path) if Path(input_path).is_dir() else Path(input_path).parent
-    if any(c in input_path for c in "*?["):
-        root = Path(input_path.split("*")[0].split("?")[0].split("[")[0])
-        root = root if root.is_dir() else root.parent
+    check_pipeline_exists(model)  # Ray loads it on the workers: fail here, before any work
+    if options.labels or options.descriptions:
+        described_types(options.labels, options.descriptions)
+    root = input_root(input_path)
+    shards = [scan_shard(p, shard_format(p, read.format), shard_name(p, root)) for p in shard_paths]
+    names = {s.path: output_name(Path(s.path), root, options.output_format) for s in shards}
+    if len(set(names.values())) != len(names):
+        raise InputError(f"{input_path}: two input shards would write the same output name")
+    # Before anything is written: the output never replaces an input, nor becomes one next time.
+    check_output_apart(input_path, shard_paths, output, list(names.values()))
     if output.exists() and not output.is_dir():
         raise InputError(f"{output}: exists and is not a folder")
     output.mkdir(parents=True, exist_ok=True)
     run = {"model": str(model), "labels": options.labels, "descriptions": options.descriptions,
            "read": asdict(read), "output_format": options.output_format, "keep_text": options.keep_text}
     manifest = Manifest.open(output, run)
-    shards = [scan_shard(p, shard_format(p, read.format)) for p in shard_paths]
-    names = {s.path: output_name(Path(s.path), root, options.output_format) for s in shards}
-    if len(set(names.values())) != len(names):
-        raise InputError(f"{input_path}: two input shards would write the same output name")
     done = [s for s in shards if manifest.is_complete(s, names[s.path], output)]
     pending = [s for s in shards if s not in done]
     seen_ids = {i for s in done for i in ids_in_output(output / names[s.path])}
@@ -155,6 +154,17 @@ def _write(writer: ShardWriter, record: Record, entities: List[Dict], strict: bo
     writer.write(record, entities)
 
 
+def _finish(shard: Shard, name: str, writer: ShardWriter) -> ShardResult:
+    # Every record read is either written or listed in errors: a shard that does not add up is
+    # a bug of this module, never a result to record.
+    if writer.records_out + writer.errors != shard.records:
+        writer.abandon()
+        raise RuntimeError(f"{shard.path}: {shard.records} records in, but {writer.records_out} written and "
+                           f"{writer.errors} errors")
+    writer.commit()
+    return ShardResult(shard.path, shard.sha256, name, shard.records, writer.records_out, writer.errors)
+
+
 def _run_locally(model, pending: List[Shard], names, output, read, options: AnnotateOptions, seen_ids, bar):
     if options.gpu_id >= 0:
         spacy.require_gpu(options.gpu_id)
@@ -171,15 +181,17 @@ def _run_locally(model, pending: List[Shard], names, output, read, options: Anno
                         yield record.text, record
 
             # Counted as they come out, as on Ray: the rate is the annotation's.
-            for doc, record in nlp.pipe(valid(), as_tuples=True, batch_size=options.batch_size,
-                                        n_process=options.n_process):
-                _write(writer, record, entities_of(doc), options.strict)
-                bar.update(1, words=len(doc))
-            writer.commit()
+            for record, doc, failure in pipe_guarded(nlp, valid(), options.batch_size, options.n_process):
+                if failure:
+                    _report(writer, record, options.strict, failure)
+                else:
+                    _write(writer, record, entities_of(doc), options.strict)
+                bar.update(1, words=len(doc) if doc is not None else 0)
+            result = _finish(shard, names[shard.path], writer)
         except BaseException:
             writer.abandon()
             raise
-        yield ShardResult(shard.path, shard.sha256, names[shard.path], shard.records, writer.records_out, writer.errors)
+        yield result
 
 
 def _run_on_ray(model, pending: List[Shard], names, output, read, options: AnnotateOptions, seen_ids, bar):
@@ -190,10 +202,8 @@ def _run_on_ray(model, pending: List[Shard], names, output, read, options: Annot
     current = -1
 
     def finish(index):
-        shard, writer = by_index[index], writers.pop(index)
-        writer.commit()
-        return ShardResult(shard.path, shard.sha256, names[shard.path], shard.records, writer.records_out,
-                           writer.errors)
+        shard = by_index[index]
+        return _finish(shard, names[shard.path], writers.pop(index))
 
     try:
         for index in [i for i, s in by_index.items() if not s.ranges]:  # empty files: nothing to send

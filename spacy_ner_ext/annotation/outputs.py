@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from .records import InputError, Record, Shard
+from .records import InputError, Record, Shard, matches_input
 
 MANIFEST = "manifest.json"
 ERRORS = "errors.jsonl"
@@ -60,6 +60,23 @@ class Manifest:
         # Keyed by output name, which stays the same whatever folder the command runs from.
         self.shards[result.output] = asdict(result)
         _atomic_write(folder / MANIFEST, json.dumps({"run": self.run, "shards": self.shards}, indent=1))
+
+
+def check_output_apart(input_path: str, shards: List[Path], output: Path, names: List[str]) -> None:
+    """Nothing written to the output folder may replace an input shard, or be read as input by
+    the next run of the same command."""
+    folder = output.resolve()
+    if folder == Path(input_path).resolve():
+        raise InputError(f"{output}: the output folder is the input folder: annotations would replace the input "
+                         "and be read as input next time; choose an output folder outside the input")
+    for shard in shards:
+        if folder in shard.resolve().parents:
+            raise InputError(f"{output}: the output folder holds the input {shard}: annotations would be written "
+                             "where the input lives; choose an output folder outside the input")
+    if matches_input(input_path, output) or any(
+            matches_input(input_path, output / name) for name in names + [MANIFEST, ERRORS]):
+        raise InputError(f"{output}: the output folder is inside the input {input_path}: the next run would read "
+                         "its annotations as input; choose an output folder outside the input")
 
 
 def output_name(shard: Path, root: Path, format: str) -> str:

@@ -21,7 +21,8 @@ def _read_rows(item: Dict, read: Dict) -> List[Dict]:
     options = ReadOptions(**read)
     return [{"shard_index": item["shard_index"], "shard": r.shard, "line": r.line, "id": r.id or "",
              "text": r.text or "", "error": r.error or ""}
-            for r in read_range(item["path"], item["format"], item["start"], item["end"], item["first"], options)]
+            for r in read_range(item["path"], item["format"], item["start"], item["end"], item["first"], options,
+                                item["name"])]
 
 
 class PipelineActor:
@@ -43,15 +44,20 @@ class PipelineActor:
         import json
 
         from .annotate import entities_of
+        from .guarded_pipe import pipe_guarded
 
-        errors, texts = batch["error"], batch["text"]
-        todo = [i for i, error in enumerate(errors) if not error]
+        errors, texts = numpy.array(batch["error"], dtype=object), batch["text"]
+        todo = [(str(texts[i]), i) for i, error in enumerate(errors) if not error]
         entities = numpy.full(len(errors), "", dtype=object)
         n_words = numpy.zeros(len(errors), dtype=numpy.int64)
-        for i, doc in zip(todo, self.nlp.pipe([str(texts[i]) for i in todo], batch_size=self.batch_size)):
-            entities[i] = json.dumps(entities_of(doc), ensure_ascii=False)
-            n_words[i] = len(doc)
-        return dict(batch, entities=entities, n_words=n_words)
+        # A record the pipeline raises on comes back as an error row, like a bad record.
+        for i, doc, failure in pipe_guarded(self.nlp, todo, self.batch_size):
+            if failure:
+                errors[i] = failure
+            else:
+                entities[i] = json.dumps(entities_of(doc), ensure_ascii=False)
+                n_words[i] = len(doc)
+        return dict(batch, error=errors, entities=entities, n_words=n_words)
 
 
 def annotated_rows(model: str, shards: List[Shard], read: ReadOptions, options) -> Iterator[Dict]:
@@ -72,7 +78,7 @@ def annotated_rows(model: str, shards: List[Shard], read: ReadOptions, options) 
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True
     context.enable_progress_bars = False
-    items = [{"shard_index": i, "path": s.path, "format": s.format, "start": a, "end": b, "first": f}
+    items = [{"shard_index": i, "path": s.path, "name": s.name, "format": s.format, "start": a, "end": b, "first": f}
              for i, s in enumerate(shards) for a, b, f in s.ranges]
     if not items:
         return

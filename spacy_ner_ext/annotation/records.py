@@ -1,12 +1,22 @@
 """Input shards read as a stream of records, in ranges that one worker (or one Ray task) reads
 alone: JSONL (text and id fields configurable), plain text (one document per line, id
 `file:line`), or Parquet (a text column). A record that cannot be annotated is not dropped: it
-comes back with the reason, its shard and line, for errors.jsonl."""
+comes back with the reason, its shard and line, for errors.jsonl.
+
+Lines end at "\n" (a "\r" just before it belongs to the ending), and at nothing else: the
+scanner that counts records and sets the ranges, the reader and the line numbers in ids all
+split by `iter_lines`, so a bare "\r" or a Unicode line separator stays inside its line's text.
+An id made from a shard's name (`file:line`) uses the shard's path below the input root, so
+it is unique across the whole input tree."""
+import fnmatch
 import hashlib
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, List, Optional, Sequence
+
+from ..errors import UserInputError
 
 FORMATS = ("jsonl", "txt", "parquet")
 SUFFIXES = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".txt": "txt", ".parquet": "parquet"}
@@ -14,7 +24,7 @@ SUFFIXES = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".txt": "tx
 LINES_PER_RANGE = 500
 
 
-class InputError(ValueError):
+class InputError(UserInputError):
     """An input that cannot be read at all: reported before any work starts."""
 
 
@@ -33,6 +43,7 @@ class Shard:
     sha256: str
     records: int  # lines (JSONL, text) or rows (Parquet), bad ones included
     ranges: tuple  # (start, end): byte offsets (JSONL, text) or row groups (Parquet), and the first line
+    name: str = ""  # the path below the input root (posix): the `name:line` of ids made from it
 
 
 @dataclass
@@ -42,6 +53,39 @@ class Record:
     id: Optional[str]
     text: Optional[str]
     error: Optional[str] = None
+
+
+def _is_glob(input_path: str) -> bool:
+    return any(c in input_path for c in "*?[")
+
+
+def input_root(input_path: str) -> Path:
+    """The folder that shard names (and output names) are taken relative to: the folder given,
+    the folder of a file, or the deepest folder of a glob before its first wildcard."""
+    path = Path(input_path)
+    if path.is_dir():
+        return path
+    if _is_glob(input_path):
+        anchor = Path(input_path.split("*")[0].split("?")[0].split("[")[0])
+        return anchor if anchor.is_dir() else anchor.parent
+    return path.parent
+
+
+def matches_input(input_path: str, path: Path) -> bool:
+    """Would `path` be read as input by this input path (a file, a folder or a glob)?"""
+    given, path = Path(input_path).resolve(), path.resolve()
+    if Path(input_path).is_dir():
+        return path == given or given in path.parents
+    if _is_glob(input_path):
+        root = input_root(input_path).resolve()
+        if root not in path.parents:
+            return False
+        pattern = Path(input_path).relative_to(input_root(input_path)).parts
+        parts = path.relative_to(root).parts
+        if "**" in pattern:  # any depth: taken as matching, to err on the side of "yes"
+            return True
+        return len(parts) == len(pattern) and all(fnmatch.fnmatch(p, q) for p, q in zip(parts, pattern))
+    return path == given
 
 
 def find_shards(input_path: str) -> List[Path]:
@@ -54,14 +98,17 @@ def find_shards(input_path: str) -> List[Path]:
         if not files:
             raise InputError(f"{path}: no input files ({', '.join(SUFFIXES)}) in this folder")
         return files
-    if any(c in input_path for c in "*?["):
-        anchor = Path(input_path.split("*")[0].split("?")[0].split("[")[0])
-        base = anchor if anchor.is_dir() else anchor.parent
+    if _is_glob(input_path):
+        base = input_root(input_path)
         files = sorted(p for p in base.glob(str(Path(input_path).relative_to(base))) if p.is_file())
         if not files:
             raise InputError(f"{input_path}: the pattern matches no file")
         return files
     raise InputError(f"{input_path}: no such file or folder")
+
+
+def shard_name(path: Path, root: Path) -> str:
+    return (path.relative_to(root) if path.is_relative_to(root) else Path(path.name)).as_posix()
 
 
 def shard_format(path: Path, format: Optional[str]) -> str:
@@ -74,8 +121,20 @@ def shard_format(path: Path, format: Optional[str]) -> str:
     return SUFFIXES[path.suffix]
 
 
-def scan_shard(path: Path, format: str) -> Shard:
+def iter_lines(f) -> Iterator[bytes]:
+    """The raw lines of a binary file, each with its ending: the one rule of where lines end."""
+    yield from f  # binary files split after b"\n" and nowhere else
+
+
+def _line_text(raw: bytes) -> bytes:
+    if raw.endswith(b"\r\n"):
+        return raw[:-2]
+    return raw[:-1] if raw.endswith(b"\n") else raw
+
+
+def scan_shard(path: Path, format: str, name: str = "") -> Shard:
     """One streaming pass: the input's sha256, its record count and its read ranges."""
+    name = name or path.name
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -87,10 +146,10 @@ def scan_shard(path: Path, format: str) -> Shard:
         for g in range(groups):
             ranges.append((g, g + 1, first))
             first += parquet.metadata.row_group(g).num_rows
-        return Shard(str(path), format, digest.hexdigest(), parquet.metadata.num_rows, tuple(ranges))
+        return Shard(str(path), format, digest.hexdigest(), parquet.metadata.num_rows, tuple(ranges), name)
     ranges, start, line, offset = [], 0, 0, 0
     with path.open("rb") as f:
-        for raw in f:
+        for raw in iter_lines(f):
             line += 1
             offset += len(raw)
             if line % LINES_PER_RANGE == 0:
@@ -98,28 +157,31 @@ def scan_shard(path: Path, format: str) -> Shard:
                 start = offset
     if offset > start:
         ranges.append((start, offset, (line // LINES_PER_RANGE) * LINES_PER_RANGE + 1))
-    return Shard(str(path), format, digest.hexdigest(), line, tuple(ranges))
+    return Shard(str(path), format, digest.hexdigest(), line, tuple(ranges), name)
 
 
-def read_range(shard: str, format: str, start: int, end: int, first_line: int, options: ReadOptions) -> Iterator[Record]:
-    """The records of one range of a shard, in order; bad ones carry their error."""
+def read_range(shard: str, format: str, start: int, end: int, first_line: int, options: ReadOptions,
+               name: str = "") -> Iterator[Record]:
+    """The records of one range of a shard, in order; bad ones carry their error. `name`: the
+    shard's name in ids (default: its file name)."""
+    name = name or Path(shard).name
     if format == "parquet":
-        yield from _read_parquet(shard, start, end, first_line, options)
+        yield from _read_parquet(shard, start, end, first_line, options, name)
         return
     with open(shard, "rb") as f:
         f.seek(start)
         data = f.read(end - start)
-    for number, raw in enumerate(data.splitlines(), start=first_line):
-        yield _parse_line(shard, number, raw, format, options)
+    for number, raw in enumerate(iter_lines(io.BytesIO(data)), start=first_line):
+        yield _parse_line(shard, name, number, _line_text(raw), format, options)
 
 
-def _parse_line(shard: str, number: int, raw: bytes, format: str, options: ReadOptions) -> Record:
+def _parse_line(shard: str, name: str, number: int, raw: bytes, format: str, options: ReadOptions) -> Record:
     try:
         line = raw.decode("utf8")
     except UnicodeDecodeError as err:
         return Record(shard, number, None, None, f"not UTF-8 text (byte {err.start})")
     if format == "txt":
-        return _checked(Record(shard, number, f"{Path(shard).name}:{number}", line), options)
+        return _checked(Record(shard, number, f"{name}:{number}", line), options)
     if not line.strip():
         return Record(shard, number, None, None, "empty line: no JSON record")
     try:
@@ -129,20 +191,34 @@ def _parse_line(shard: str, number: int, raw: bytes, format: str, options: ReadO
     if not isinstance(value, dict):
         return Record(shard, number, None, None, f"a JSON {type(value).__name__}, not an object")
     record_id = value.get(options.id_field) if options.id_field else None
-    record_id = f"{Path(shard).name}:{number}" if record_id is None else str(record_id)
+    record_id = f"{name}:{number}" if record_id is None else str(record_id)
     if options.text_field not in value:
         return Record(shard, number, record_id, None, f"no {options.text_field!r} field")
     return _checked(Record(shard, number, record_id, value[options.text_field]), options)
 
 
+def _lone_surrogate(text: str) -> Optional[str]:
+    """Where a str that JSON allowed ("\\ud800") holds a code point that no UTF-8 text can."""
+    try:
+        text.encode("utf8")
+    except UnicodeEncodeError as err:
+        return f"a lone surrogate U+{ord(text[err.start]):04X} at character {err.start}"
+    return None
+
+
 def _checked(record: Record, options: ReadOptions) -> Record:
     text = record.text
-    if not isinstance(text, str):
+    if record.id is not None and _lone_surrogate(record.id):
+        record.error = f"the id holds {_lone_surrogate(record.id)}: not valid Unicode"
+        record.id = None  # an id that cannot be written; the shard and line say which record
+    elif not isinstance(text, str):
         record.error = f"text is a {type(text).__name__}, not a string"
     elif not text.strip():
         record.error = "empty text"
     elif len(text) > options.max_chars:
         record.error = f"text of {len(text):,} characters is longer than --max-chars {options.max_chars:,}"
+    elif _lone_surrogate(text):
+        record.error = f"the text holds {_lone_surrogate(text)}: not valid Unicode"
     if record.error:
         record.text = None
     return record
@@ -159,7 +235,8 @@ def _parquet_file(path: Path):
         raise InputError(f"{path}: not a readable Parquet file ({err})") from err
 
 
-def _read_parquet(shard: str, start: int, end: int, first_row: int, options: ReadOptions) -> Iterator[Record]:
+def _read_parquet(shard: str, start: int, end: int, first_row: int, options: ReadOptions,
+                  name: str) -> Iterator[Record]:
     parquet = _parquet_file(Path(shard))
     names = parquet.schema_arrow.names
     if options.text_field not in names:
@@ -171,14 +248,14 @@ def _read_parquet(shard: str, start: int, end: int, first_row: int, options: Rea
         texts = table.column(options.text_field).to_pylist()
         ids = table.column(options.id_field).to_pylist() if len(columns) > 1 else [None] * len(texts)
         for text, record_id in zip(texts, ids):
-            record_id = f"{Path(shard).name}:{number}" if record_id is None else str(record_id)
+            record_id = f"{name}:{number}" if record_id is None else str(record_id)
             yield _checked(Record(shard, number, record_id, text), options)
             number += 1
 
 
 def read_shard(shard: Shard, options: ReadOptions) -> Iterator[Record]:
     for start, end, first in shard.ranges:
-        yield from read_range(shard.path, shard.format, start, end, first, options)
+        yield from read_range(shard.path, shard.format, start, end, first, options, shard.name)
 
 
 def count_records(shards: Sequence[Shard]) -> int:

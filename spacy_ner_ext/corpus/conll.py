@@ -1,10 +1,12 @@
 """CoNLL-style column files: one token per line, blank lines between sentences."""
+import re
 from pathlib import Path
 from typing import Iterator, List, Optional, Union
 
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
+from ..errors import UserInputError
 from .errors import CorpusFormatError, RepairLog
 from .io import read_text
 from .tags import spans_to_iob2, tags_to_spans
@@ -21,6 +23,16 @@ class Sentence:
         self.lines: List[int] = []
 
 
+# Columns are separated by ASCII spaces and tabs only: a non-breaking space (or any other
+# Unicode space) is part of its token, as in "New\xa0York".
+ASCII_BLANKS = " \t\r\n\x0b\x0c"
+_COLUMNS = re.compile(r"[ \t\x0b\x0c]+")
+
+
+def split_columns(line: str, separator: Optional[str]) -> List[str]:
+    return _COLUMNS.split(line) if separator is None else [field.strip(ASCII_BLANKS) for field in line.split(separator)]
+
+
 def read_conll_sentences(
     path: Union[str, Path],
     tag_column: int = -1,
@@ -28,7 +40,9 @@ def read_conll_sentences(
     token_prefix: str = "",
     separator: Optional[str] = None,
 ) -> Iterator[List[Sentence]]:
-    """Yield documents (split at -DOCSTART- lines) as lists of sentences."""
+    """Yield documents (split at -DOCSTART- lines) as lists of sentences. Every token line must
+    have as many columns as the file's first one: a line with one column fewer or more would
+    read its tag from another column."""
     if token_column is None:
         token_column = -1 if tag_column == 0 else 0
     text = read_text(path)
@@ -36,14 +50,17 @@ def read_conll_sentences(
     sentence = Sentence()
     needed = max(tag_column if tag_column >= 0 else -tag_column - 1,
                  token_column if token_column >= 0 else -token_column - 1) + 1
-    for lineno, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
+    columns, first_line = None, None
+    # Lines end at "\n" only (with "\r\n"): str.splitlines would also end one at a Unicode line
+    # separator inside a token.
+    for lineno, raw in enumerate(text.split("\n"), start=1):
+        line = raw.strip(ASCII_BLANKS)
         if not line:
             if sentence.words:
                 document.append(sentence)
                 sentence = Sentence()
             continue
-        fields = line.split(separator)
+        fields = split_columns(line, separator)
         if fields[0] == DOCSTART or fields[-1] == DOCSTART:
             if sentence.words:
                 document.append(sentence)
@@ -56,6 +73,13 @@ def read_conll_sentences(
             raise CorpusFormatError(
                 path, lineno,
                 f"expected at least {max(needed, 2)} columns (token and tag), found {len(fields)}: {raw!r}",
+            )
+        if columns is None:
+            columns, first_line = len(fields), lineno
+        elif len(fields) != columns:
+            raise CorpusFormatError(
+                path, lineno,
+                f"{len(fields)} columns where line {first_line} has {columns}: {raw.rstrip(chr(13))!r}",
             )
         word = fields[token_column]
         if token_prefix and word.startswith(token_prefix):
@@ -84,8 +108,8 @@ def read_conll(
 ) -> List[Doc]:
     """Docs with `doc.ents` and sentence starts; `n_sents` sentences per Doc, never across
     a -DOCSTART- boundary. `limit` caps the number of sentences read (0: all)."""
-    if n_sents < 1:
-        raise ValueError(f"n_sents must be at least 1, not {n_sents}")
+    if isinstance(n_sents, bool) or not isinstance(n_sents, int) or n_sents < 1:
+        raise UserInputError(f"n_sents must be a whole number of at least 1, not {n_sents!r}")
     vocab = vocab if vocab is not None else Vocab()
     repairs = RepairLog(path)
     docs: List[Doc] = []

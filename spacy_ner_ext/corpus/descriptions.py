@@ -7,6 +7,23 @@ from .errors import CorpusFormatError
 from .io import read_text
 
 
+def check_descriptions(descriptions: Dict, source: str) -> Dict[str, str]:
+    """The one check of entity types and their descriptions, wherever they come from (a JSON
+    file, a config, add_label, set_descriptions, a saved pipeline): every label a non-empty
+    string, every description a non-empty string; descriptions come back stripped."""
+    if not isinstance(descriptions, dict):
+        raise CorpusFormatError(source, None, f"expected {{label: description}}, found a {type(descriptions).__name__}")
+    checked = {}
+    for label, text in descriptions.items():
+        if not isinstance(label, str) or not label.strip():
+            raise CorpusFormatError(source, None, f"a label must be a non-empty string, not {label!r}")
+        if not isinstance(text, str) or not text.strip():
+            raise CorpusFormatError(source, f"label {label!r}",
+                                    f"the description must be a non-empty string, not {text!r}")
+        checked[label] = text.strip()
+    return checked
+
+
 def load_descriptions(path: Union[str, Path], labels: Optional[Iterable[str]] = None) -> Dict[str, str]:
     """Read `{label: description}`; with `labels`, every one of them must be described."""
     try:
@@ -15,11 +32,9 @@ def load_descriptions(path: Union[str, Path], labels: Optional[Iterable[str]] = 
         raise CorpusFormatError(path, err.lineno, f"invalid JSON: {err.msg}") from None
     if not isinstance(data, dict) or not data:
         raise CorpusFormatError(path, None, "expected a non-empty JSON object {label: description}")
-    for label, text in data.items():
-        if not isinstance(text, str) or not text.strip():
-            raise CorpusFormatError(path, f"label {label!r}", "the description must be a non-empty string")
+    data = check_descriptions(data, str(path))
     if labels is not None:
         missing = sorted(set(labels) - set(data))
         if missing:
             raise CorpusFormatError(path, None, f"no description for label(s) {', '.join(missing)}")
-    return {label: text.strip() for label, text in data.items()}
+    return data

@@ -3,8 +3,10 @@ import warnings
 from collections import Counter
 from typing import Union
 
+from ..errors import UserInputError
 
-class CorpusFormatError(ValueError):
+
+class CorpusFormatError(UserInputError):
     """Input that cannot be read as asked: the message names the file and line or example."""
 
     def __init__(self, source: str, where: Union[str, int, None], problem: str):

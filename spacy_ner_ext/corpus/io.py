@@ -8,7 +8,9 @@ from .errors import CorpusFormatError
 def read_text(path: Union[str, Path]) -> str:
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file")
+        raise CorpusFormatError(path, None, "no such file")
+    if path.is_dir():
+        raise CorpusFormatError(path, None, "a folder, not a file")
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")

@@ -15,6 +15,7 @@ from spacy.tokens import Doc
 from .errors import CorpusFormatError, RepairLog
 from .io import read_text
 from .spans import take_docs, SPANS_KEY, make_spans, set_entities
+from ..errors import UserInputError
 
 FORMATS = ("tokens", "text")
 
@@ -42,7 +43,7 @@ def read_jsonl(
     limit: int = 0,
 ) -> List[Doc]:
     if annotation_format not in FORMATS:
-        raise ValueError(f"annotation_format must be one of {FORMATS}, not {annotation_format!r}")
+        raise UserInputError(f"annotation_format must be one of {FORMATS}, not {annotation_format!r}")
     repairs = RepairLog(path)
 
     def parse():

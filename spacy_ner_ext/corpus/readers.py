@@ -7,6 +7,7 @@ from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.util import registry
 
+from ..errors import UserInputError
 from .conll import read_conll
 from .gliner_json import read_gliner_json
 from .jsonl import read_jsonl
@@ -17,6 +18,11 @@ FORMATS = ("conll", "jsonl", "gliner", "raw")
 
 def read_docs(path: Union[str, Path], nlp: Language, format: str, **options) -> List[Doc]:
     """Read `path` in one of FORMATS; `options` go to that format's reader."""
+    if format not in FORMATS:
+        raise UserInputError(f"Unknown corpus format {format!r}: expected one of {', '.join(FORMATS)}")
+    limit = options.get("limit", 0)
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise UserInputError(f"limit must be a whole number of at least 0 (0: all), not {limit!r}")
     if format == "conll":
         return read_conll(path, nlp.vocab, **options)
     if format == "jsonl":
@@ -25,7 +31,6 @@ def read_docs(path: Union[str, Path], nlp: Language, format: str, **options) -> 
         return read_gliner_json(path, nlp, **options)
     if format == "raw":
         return read_raw_annotations(path, nlp, **options)
-    raise ValueError(f"Unknown corpus format {format!r}: expected one of {', '.join(FORMATS)}")
 
 
 def docs_to_examples(nlp: Language, docs: List[Doc]) -> Iterator[Example]:

@@ -6,6 +6,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from .errors import CorpusFormatError, RepairLog
+from ..errors import UserInputError
 
 SPANS_KEY = "sc"
 OVERLAP_POLICIES = ("error", "keep_longest")
@@ -63,7 +64,7 @@ def set_entities(
     """All spans go to `doc.spans["sc"]`; `doc.ents` gets them when they do not overlap, or
     the longest of each overlapping group with `on_overlap="keep_longest"`."""
     if on_overlap not in OVERLAP_POLICIES:
-        raise ValueError(f"on_overlap must be one of {OVERLAP_POLICIES}, not {on_overlap!r}")
+        raise UserInputError(f"on_overlap must be one of {OVERLAP_POLICIES}, not {on_overlap!r}")
     unique = sorted(set((s.start, s.end, s.label_) for s in spans))
     spans = [Span(doc, s, e, label=label) for s, e, label in unique]
     doc.spans[SPANS_KEY] = spans

@@ -8,6 +8,7 @@ token that continues it.
 from typing import List, Optional, Sequence, Tuple
 
 from .errors import CorpusFormatError, RepairLog
+from ..errors import UserInputError
 
 SCHEMES = {
     "iob1": {"B", "I"},
@@ -46,7 +47,7 @@ def tags_to_spans(
     """
     scheme = scheme.lower()
     if scheme not in SCHEMES:
-        raise ValueError(
+        raise UserInputError(
             f"Unknown tag scheme '{scheme}': expected one of {', '.join(sorted(SCHEMES))}"
         )
     allowed = SCHEMES[scheme]

@@ -2,7 +2,7 @@
 table the command line prints."""
 import time
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Set, Tuple
 
 import spacy
 from spacy.tokens import DocBin
@@ -10,18 +10,52 @@ from spacy.training import Example
 from tqdm import tqdm
 from wasabi import msg
 
-from ..corpus import read_docs
+from ..corpus import CorpusFormatError, read_docs
 from ..corpus.readers import docs_to_examples
 from .calibration import calibration_report
 from .metrics import score_entities
 
 
+# The factories whose labels are entity types (for the check that gold and model share some).
+ENTITY_FACTORIES = ("ner", "beam_ner", "span_ner", "contrastive_ner", "token_ner", "entity_ruler")
+
+
+def read_gold_docs(data: Path, nlp, format: str, options: dict) -> List:
+    """Docs of a .spacy file, or of a corpus file in `format`; an unreadable file is a
+    CorpusFormatError naming it."""
+    if data.suffix != ".spacy":
+        return read_docs(data, nlp, format, **options)
+    try:
+        return list(DocBin().from_disk(data).get_docs(nlp.vocab))
+    except Exception as err:  # DocBin raises msgpack's, zlib's and its own errors alike
+        raise CorpusFormatError(data, None, f"not a readable .spacy file (DocBin): {type(err).__name__}: "
+                                f"{str(err).splitlines()[0] if str(err) else ''}") from None
+
+
 def load_examples(nlp, data: Path, format: str, options: dict) -> List[Example]:
-    if data.suffix == ".spacy":
-        docs = list(DocBin().from_disk(data).get_docs(nlp.vocab))
-    else:
-        docs = read_docs(data, spacy.blank(nlp.lang), format, **options)
+    docs = read_gold_docs(data, nlp if data.suffix == ".spacy" else spacy.blank(nlp.lang), format, options)
     return list(docs_to_examples(nlp, docs))
+
+
+def entity_types(nlp) -> Set[str]:
+    """The entity types a pipeline predicts."""
+    return {label for name, pipe in nlp.pipeline if nlp.get_pipe_meta(name).factory in ENTITY_FACTORIES
+            for label in getattr(pipe, "labels", ())}
+
+
+def gold_types(examples: List[Example]) -> Set[str]:
+    return {ent.label_ for eg in examples for ent in eg.reference.ents}
+
+
+def warn_if_no_shared_types(nlp, examples: List[Example], model: str, data: str) -> bool:
+    """Scores of a pipeline on data whose types it does not know are zeros that mean nothing:
+    say so, naming both sets. True when it warned."""
+    predicted, gold = entity_types(nlp), gold_types(examples)
+    if gold and predicted and not predicted & gold:
+        msg.warn(f"{data} and {model} share no entity type: gold types {', '.join(sorted(gold))}; "
+                 f"the pipeline's {', '.join(sorted(predicted))}. Every score below is 0.")
+        return True
+    return False
 
 
 def evaluate_pipeline(nlp, examples: List[Example], batch_size: int = 64) -> Tuple[Dict, List[Example]]:

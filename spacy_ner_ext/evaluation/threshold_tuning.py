@@ -20,6 +20,7 @@ import numpy
 from spacy.language import Language
 from spacy.training import Example
 
+from ..errors import UserInputError
 from ..pipeline.described_types import threshold_array
 from .calibration import expected_calibration_error
 
@@ -69,7 +70,7 @@ class DevScores:
     def __init__(self, nlp: Language, examples: Sequence[Example], component: str, batch_size: int = 64):
         self.pipe = nlp.get_pipe(component)
         if not hasattr(self.pipe, "predict_logits"):
-            raise ValueError(f"{component} ({type(self.pipe).__name__}) has no thresholds to tune: "
+            raise UserInputError(f"{component} ({type(self.pipe).__name__}) has no thresholds to tune: "
                              "use a span_ner or contrastive_ner component")
         before = nlp.pipe_names[: nlp.pipe_names.index(component)]
         docs = [eg.predicted.copy() for eg in examples]
@@ -131,10 +132,24 @@ def fit_temperature(dev: DevScores, setting: Setting, grid: Sequence[float] = TE
     return best
 
 
+def check_dev_set(examples: Sequence[Example], labels: Sequence[str], source: str) -> None:
+    """Thresholds tuned on no docs, or on docs without an entity of the component's types,
+    would be set by nothing: refused."""
+    if not examples:
+        raise UserInputError(f"{source}: the dev set holds no docs: nothing to tune thresholds on")
+    gold = {ent.label_ for eg in examples for ent in eg.reference.ents}
+    if not gold & set(labels):
+        found = f"its entity types are {', '.join(sorted(gold))}" if gold else "it holds no entities"
+        raise UserInputError(f"{source}: no entity of the component's types ({', '.join(labels)}) in the dev set "
+                             f"({found}): nothing to tune thresholds on")
+
+
 def tune(nlp: Language, examples: Sequence[Example], component: str, calibrate: bool = False,
          per_type: bool = True, batch_size: int = 64, grid: Sequence[float] = THRESHOLD_GRID,
-         rounds: int = 2) -> TuningResult:
-    """Find the thresholds (and temperature) on `examples`; the pipeline itself is not changed."""
+         rounds: int = 2, source: str = "the dev set") -> TuningResult:
+    """Find the thresholds (and temperature) on `examples`; the pipeline itself is not changed.
+    `source` names the examples in an error."""
+    check_dev_set(examples, nlp.get_pipe(component).labels, source)
     dev = DevScores(nlp, examples, component, batch_size)
     pipe = dev.pipe
     before = Setting(pipe.threshold, pipe.thresholds, pipe.calibration_temperature)

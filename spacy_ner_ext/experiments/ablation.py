@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Dict, Optional, Sequence
 
 from .runs import Run, run_all
+from ..errors import UserInputError
 
 # The losses compared by default: each replaces `[components.<component>.loss]`.
 LOSSES: Dict[str, Optional[Dict]] = {
@@ -24,7 +25,7 @@ def run_ablation(config: Path, losses: Sequence[str], test_data: Path, steps: in
                  component: str = "token_ner", gpu_id: int = -1, jobs: int = 1) -> Dict:
     unknown = [name for name in losses if name not in LOSSES]
     if unknown:
-        raise ValueError(f"Unknown loss(es) {', '.join(unknown)}: choose from {', '.join(LOSSES)}")
+        raise UserInputError(f"Unknown loss(es) {', '.join(unknown)}: choose from {', '.join(LOSSES)}")
     runs = [Run(name, config, dict(overrides, **{"training.max_steps": steps,
                                                   f"components.{component}.loss": LOSSES[name]}))
             for name in losses]

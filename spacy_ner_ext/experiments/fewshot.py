@@ -18,6 +18,8 @@ from spacy.tokens import Doc, DocBin
 
 
 from ..corpus.descriptions import load_descriptions
+from ..errors import UserInputError
+from ..pipeline.loading import load_pipeline
 from ..corpus.readers import docs_to_examples
 from ..evaluation.evaluate import evaluate_pipeline
 from .runs import Run, run_all
@@ -88,11 +90,11 @@ def run_fewshot(configs: Sequence[Path], train_docs: Sequence[Doc], test_docs: S
 
 
 def run_zeroshot(model: str, test_docs: Sequence[Doc], descriptions_path: Path) -> Dict:
-    nlp = spacy.load(model)
+    descriptions = load_descriptions(descriptions_path)  # a bad file fails before the pipeline loads
+    nlp = load_pipeline(model)
     described = [name for name in nlp.pipe_names if hasattr(nlp.get_pipe(name), "set_descriptions")]
     if not described:
-        raise ValueError(f"{model} has no component that reads type descriptions (span_ner or contrastive_ner)")
-    descriptions = load_descriptions(descriptions_path)
+        raise UserInputError(f"{model} has no component that reads type descriptions (span_ner or contrastive_ner)")
     for name in described:
         pipe = nlp.get_pipe(name)
         trained_on = list(pipe.labels)

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 # `thinc_losses`, which is where pyproject.toml lists these, so a config naming one of them
 # resolves in a process that never imported this module.
 from spacy.util import registry
+from ..errors import UserInputError
 
 
 def masked_bce_with_logits(
@@ -105,7 +106,7 @@ def cross_entropy_loss_v1() -> Callable[..., torch.Tensor]:
 def label_smoothing_loss_v1(smoothing: float = 0.1) -> Callable[..., torch.Tensor]:
     """Cross-entropy against (1 - smoothing) on the gold tag and smoothing spread evenly."""
     if not 0.0 <= smoothing < 1.0:
-        raise ValueError(f"smoothing must be in [0, 1), not {smoothing}")
+        raise UserInputError(f"smoothing must be in [0, 1), not {smoothing}")
 
     def loss(logits, targets, mask):
         per_token = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none", label_smoothing=smoothing)
@@ -130,9 +131,9 @@ class EmbeddingLabelSmoothing:
 
     def __init__(self, smoothing: float, temperature: float, width: int, learn_rate: float, seed: int):
         if not 0.0 <= smoothing < 1.0:
-            raise ValueError(f"smoothing must be in [0, 1), not {smoothing}")
+            raise UserInputError(f"smoothing must be in [0, 1), not {smoothing}")
         if temperature <= 0:
-            raise ValueError(f"temperature must be > 0, not {temperature}")
+            raise UserInputError(f"temperature must be > 0, not {temperature}")
         self.smoothing, self.temperature, self.width = smoothing, temperature, width
         self.learn_rate, self.seed = learn_rate, seed
         self.embeddings: Optional[torch.nn.Parameter] = None
@@ -257,10 +258,10 @@ def compound_loss_v1(*losses: Callable, weights: Optional[List[float]] = None) -
         @losses = "spacy_ner_ext.soft_iou.v1"
     """
     if not losses:
-        raise ValueError("compound loss needs at least one loss")
+        raise UserInputError("compound loss needs at least one loss")
     weights = list(weights) if weights is not None else [1.0] * len(losses)
     if len(weights) != len(losses):
-        raise ValueError(f"compound loss: {len(losses)} losses but {len(weights)} weights")
+        raise UserInputError(f"compound loss: {len(losses)} losses but {len(weights)} weights")
 
     def loss(*args):
         return sum(w * fn(*args) for w, fn in zip(weights, losses))

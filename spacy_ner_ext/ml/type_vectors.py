@@ -1,5 +1,6 @@
 """Entity types as vectors: each type's description (or its name) embedded once by a
 sentence-transformers model, and kept with the pipeline as a plain float32 matrix."""
+import warnings
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Union
@@ -8,7 +9,12 @@ import numpy
 from safetensors.numpy import load_file, save_file
 
 from .backbone import load_sentence_encoder
-from ..corpus.descriptions import load_descriptions
+from ..corpus.descriptions import check_descriptions, load_descriptions
+from ..errors import DamagedPipelineError
+
+
+class DescriptionWarning(UserWarning):
+    """A description longer than the encoder reads: only its beginning describes the type."""
 
 
 @lru_cache(maxsize=4)
@@ -33,7 +39,7 @@ def resolve_descriptions(descriptions: Union[None, str, Path, Dict[str, str]], l
     elif isinstance(descriptions, (str, Path)):
         given = load_descriptions(descriptions)
     else:
-        given = dict(descriptions)
+        given = check_descriptions(dict(descriptions), "descriptions")
     default = default or {}
     return {label: given.get(label, default.get(label, label)) for label in labels}
 
@@ -47,11 +53,14 @@ class TypeVectors:
         self.descriptions: Dict[str, str] = {}
         self.vectors: Optional[numpy.ndarray] = None
 
-    def set(self, descriptions: Dict[str, str]) -> None:
-        """Replace or add types; only new or changed descriptions are encoded."""
+    def set(self, descriptions: Dict[str, str], source: str = "descriptions") -> None:
+        """Replace or add types; only new or changed descriptions are encoded. `source` names
+        where they came from in an error."""
+        descriptions = check_descriptions(descriptions, source)
         changed = [l for l, text in descriptions.items() if self.descriptions.get(l) != text]
         if not changed:
             return
+        warn_if_cut({l: descriptions[l] for l in changed}, self.encoder_name)
         new_vectors = encode_descriptions([descriptions[l] for l in changed], self.encoder_name)
         rows = {l: self.vectors[i] for i, l in enumerate(self.labels)} if self.vectors is not None else {}
         rows.update(zip(changed, new_vectors))
@@ -70,6 +79,38 @@ class TypeVectors:
             save_file({"vectors": self.vectors}, str(path))
 
     def from_disk(self, path: Path, labels: List[str], descriptions: Dict[str, str]) -> None:
+        """Checked here, so that a damaged pipeline fails to load rather than at its first doc."""
+        if not isinstance(labels, list) or not isinstance(descriptions, dict) or set(labels) != set(descriptions) \
+                or len(set(labels)) != len(labels):
+            raise DamagedPipelineError(f"{path.parent / 'cfg'}: damaged: its labels and descriptions do not match")
+        try:
+            descriptions = check_descriptions(descriptions, str(path.parent / "cfg"))
+        except ValueError as err:
+            raise DamagedPipelineError(f"{err}: the pipeline is damaged") from None
+        vectors = None
+        if labels:
+            try:
+                vectors = load_file(str(path))["vectors"]
+            except Exception as err:  # safetensors raises its own SafetensorError; a missing file OSError
+                raise DamagedPipelineError(f"{path}: damaged: cannot be read ({err})") from None
+            if vectors.ndim != 2 or vectors.shape[0] != len(labels):
+                raise DamagedPipelineError(f"{path}: damaged: it holds vectors of shape {tuple(vectors.shape)} for "
+                                           f"{len(labels)} labels")
         self.labels = list(labels)
-        self.descriptions = dict(descriptions)
-        self.vectors = load_file(str(path))["vectors"] if labels else None
+        self.descriptions = descriptions
+        self.vectors = vectors
+
+
+def warn_if_cut(descriptions: Dict[str, str], encoder_name: str) -> None:
+    """Warn, naming the type, when a description is longer than the encoder's window."""
+    encoder = _encoder(encoder_name)
+    window = getattr(encoder, "max_seq_length", None)
+    if not window:
+        return
+    lengths = encoder.tokenizer(list(descriptions.values()), add_special_tokens=True)["input_ids"]
+    for (label, text), ids in zip(descriptions.items(), lengths):
+        if len(ids) > window:
+            read = encoder.tokenizer.decode(ids[1:window - 1]) if window > 2 else ""
+            warnings.warn(f"The description of {label!r} is {len(ids)} word pieces long; the description encoder "
+                          f"{encoder_name} reads the first {window}, up to {read[-40:]!r}", DescriptionWarning,
+                          stacklevel=3)

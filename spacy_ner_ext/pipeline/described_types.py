@@ -1,6 +1,7 @@
 """The part that span_ner and contrastive_ner share: entity types known by their
 descriptions, kept as frozen sentence-transformers vectors, added or changed after training,
 and saved with the pipeline as JSON and safetensors (nothing is unpickled on load)."""
+import math
 import random
 import tempfile
 from itertools import islice
@@ -17,8 +18,10 @@ from thinc.api import Model
 
 from .length_batches import score_in_pieces
 from .torch_pipe import TorchNerPipe
+from ..errors import DamagedPipelineError
 from ..ml.type_encoders import TypeInput
 from ..ml.type_vectors import TypeVectors, resolve_descriptions
+from ..errors import UserInputError
 
 def _training_seed(nlp: Optional[Language]) -> int:
     """[training] seed of the pipeline's config (spacy train seeds with it too); without one, a
@@ -39,21 +42,21 @@ def threshold_array(labels: Iterable[str], threshold: float, thresholds: Dict[st
 
 def _check_threshold(value, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-        raise ValueError(f"{what} must be a number between 0 and 1, not {value!r}")
+        raise UserInputError(f"{what} must be a number between 0 and 1, not {value!r}")
     # srsly's JSON reader parses 0.3 as 0.30000000000000004: rounding keeps a saved threshold equal to the
     # one that was set, far below any precision a threshold needs.
     return round(float(value), 9)
 
 
 def _check_temperature(value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"calibration_temperature must be a positive number, not {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not value > 0:
+        raise UserInputError(f"calibration_temperature must be a positive finite number, not {value!r}")
     return float(value)
 
 
 def _check_max_batch_tokens(value) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 64:
-        raise ValueError(f"max_batch_tokens must be an integer of at least 64, not {value!r}")
+        raise UserInputError(f"max_batch_tokens must be an integer of at least 64, not {value!r}")
     return value
 
 
@@ -112,12 +115,12 @@ class DescribedTypesPipe(TorchNerPipe):
 
     def _set_thresholds(self, values: Dict[str, float], check_labels: bool) -> None:
         if not isinstance(values, dict):
-            raise ValueError(f"{self.name}: thresholds must be a dict of {{label: threshold}}, not {values!r}")
+            raise UserInputError(f"{self.name}: thresholds must be a dict of {{label: threshold}}, not {values!r}")
         checked = {str(label): _check_threshold(value, f"threshold of {label}") for label, value in values.items()}
         if check_labels:
             unknown = sorted(set(checked) - set(self.labels))
             if unknown:
-                raise ValueError(f"{self.name}: thresholds for unknown types {unknown}; the types are {list(self.labels)}")
+                raise UserInputError(f"{self.name}: thresholds for unknown types {unknown}; the types are {list(self.labels)}")
         self.cfg["thresholds"] = checked
 
     def threshold_for(self, label: str) -> float:
@@ -177,16 +180,17 @@ class DescribedTypesPipe(TorchNerPipe):
         """Add a type, described by `description` (or by its name). A type added after
         training is predicted from its description alone (zero-shot)."""
         if not isinstance(label, str) or not label:
-            raise ValueError(f"A label must be a non-empty string, not {label!r}")
-        text = description or self.types.descriptions.get(label) or label
-        if self.types.descriptions.get(label) == text:
+            raise UserInputError(f"A label must be a non-empty string, not {label!r}")
+        if description is None:
+            description = self.types.descriptions.get(label) or label
+        if self.types.descriptions.get(label) == description:
             return 0
-        self.types.set({label: text})
+        self.types.set({label: description}, f"{self.name}.add_label")
         return 1
 
     def set_descriptions(self, descriptions: Dict[str, str]) -> None:
         """Add types or change their descriptions; other types are kept."""
-        self.types.set(dict(descriptions))
+        self.types.set(dict(descriptions), f"{self.name}.set_descriptions")
 
     def remove_label(self, label: str) -> None:
         self.types.remove(label)
@@ -203,7 +207,7 @@ class DescribedTypesPipe(TorchNerPipe):
 
     def _require_labels(self) -> None:
         if not self.labels:
-            raise ValueError(f"{self.name} has no entity types: initialize it or add labels first")
+            raise UserInputError(f"{self.name} has no entity types: initialize it or add labels first")
 
     def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Optional[Language] = None,
                    labels: Optional[Union[List[str], Dict[str, str]]] = None,
@@ -216,11 +220,11 @@ class DescribedTypesPipe(TorchNerPipe):
         if labels is None:
             labels = sorted({s.label_ for eg in get_examples() for s in self._gold_spans(eg.reference)})
         if not labels:
-            raise ValueError(f"{self.name}: no labels given and no entities found in the training examples")
+            raise UserInputError(f"{self.name}: no labels given and no entities found in the training examples")
         given = dict(labels) if isinstance(labels, dict) else {}
         given.update(resolve_descriptions(descriptions, labels, default=given))
         self.types = TypeVectors(self.cfg["description_encoder"])
-        self.types.set(given)
+        self.types.set(given, f"{self.name}: the labels and descriptions given to initialize")
         self._set_thresholds(self.cfg["thresholds"], check_labels=True)
         self._rng = random.Random(_training_seed(nlp))
         docs = [eg.predicted for eg in islice(get_examples(), 10)]
@@ -235,15 +239,33 @@ class DescribedTypesPipe(TorchNerPipe):
         self.model.to_disk(path / "model")
 
     def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()):
+        """Every file is checked as it is read: a damaged one fails here, named, not at the
+        first doc."""
         path = util.ensure_path(path)
-        cfg = srsly.read_json(path / "cfg")
-        labels, descriptions = cfg.pop("labels"), cfg.pop("descriptions")
+        try:
+            cfg = srsly.read_json(path / "cfg")
+            labels, descriptions = cfg.pop("labels"), cfg.pop("descriptions")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+            raise DamagedPipelineError(f"{path / 'cfg'}: damaged: not the JSON settings of {self.name} ({err})") from None
+        try:
+            cfg["threshold"] = _check_threshold(cfg.get("threshold", self.cfg["threshold"]), "threshold")
+            cfg["calibration_temperature"] = _check_temperature(
+                cfg.get("calibration_temperature", self.cfg["calibration_temperature"]))
+            cfg["max_batch_tokens"] = _check_max_batch_tokens(cfg.get("max_batch_tokens", self.cfg["max_batch_tokens"]))
+        except ValueError as err:
+            raise DamagedPipelineError(f"{path / 'cfg'}: damaged: {err}") from None
         self.cfg.update(cfg)
         self.types = TypeVectors(self.cfg["description_encoder"])
         self.types.from_disk(path / "type_vectors.safetensors", labels, descriptions)
-        self.threshold = self.cfg["threshold"]
-        self._set_thresholds(self.cfg.get("thresholds", {}), check_labels=True)
-        self.model.from_disk(path / "model")
+        try:
+            self._set_thresholds(self.cfg.get("thresholds", {}), check_labels=True)
+        except ValueError as err:
+            raise DamagedPipelineError(f"{path / 'cfg'}: damaged: {err}") from None
+        try:
+            self.model.from_disk(path / "model")
+        except Exception as err:  # Thinc's msgpack, shape and safetensors errors alike
+            raise DamagedPipelineError(f"{path / 'model'}: damaged: the weights cannot be read "
+                                       f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})") from None
         return self
 
     def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:

@@ -19,6 +19,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..ml.quantization import FFN_DOWN_PROJECTIONS, QuantizationError, quantize_model
+from ..errors import UserInputError
 
 
 @Language.factory("int8_quantizer", default_config={"keep_float": [FFN_DOWN_PROJECTIONS]}, assigns=[], requires=[])
@@ -35,7 +36,7 @@ class Int8Quantizer:
             try:
                 re.compile(pattern)
             except re.error as err:
-                raise ValueError(f"{name}: keep_float holds {pattern!r}, which is not a regular expression ({err})")
+                raise UserInputError(f"{name}: keep_float holds {pattern!r}, which is not a regular expression ({err})")
         self.keep_float = list(keep_float)
         self.quantized: List[str] = []
 

@@ -17,6 +17,15 @@ if not Span.has_extension("ner_score"):
 Prediction = Tuple[int, int, Union[int, str], float]
 
 
+def trim_whitespace(doc: Doc, start: int, end: int) -> Tuple[int, int]:
+    """(start, end) without the whitespace tokens at either end (start == end: only whitespace)."""
+    while start < end and doc[start].is_space:
+        start += 1
+    while end > start and doc[end - 1].is_space:
+        end -= 1
+    return start, end
+
+
 class TorchNerPipe(TrainablePipe):
     """Subclasses give `_train_input(examples)` -> (model input, extra arguments of get_loss)
     and `get_loss(examples, outputs, *extra)` -> (loss, gradient of the outputs).
@@ -47,9 +56,21 @@ class TorchNerPipe(TrainablePipe):
         return losses
 
     def make_spans(self, doc: Doc, predictions: Sequence[Prediction]) -> List[Span]:
-        spans = []
+        """Spans of the predictions, none starting or ending on a whitespace token (as spaCy's
+        `ner` has it): such tokens are trimmed off, and a prediction of whitespace alone is
+        dropped. Trimming only shrinks spans, so flat predictions stay apart; two nested ones
+        trimmed to the same span and type are one, with the higher score."""
+        kept: Dict[Tuple[int, int, str], float] = {}
         for start, end, label, score in predictions:
-            span = Span(doc, start, end, label=label if isinstance(label, str) else self.labels[label])
+            start, end = trim_whitespace(doc, start, end)
+            if start == end:
+                continue
+            key = (start, end, label if isinstance(label, str) else self.labels[label])
+            if key not in kept or score > kept[key]:
+                kept[key] = score
+        spans = []
+        for (start, end, label), score in kept.items():
+            span = Span(doc, start, end, label=label)
             span._.ner_score = score
             spans.append(span)
         return spans

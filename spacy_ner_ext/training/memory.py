@@ -17,6 +17,7 @@ from typing import Any, Callable, Dict, Optional
 
 from spacy.language import Language
 from spacy.util import registry
+from ..errors import UserInputError
 
 _libc = None
 
@@ -67,7 +68,7 @@ def release_freed_memory_v1(every_n_steps: int = 1, log_path: Optional[str] = No
     """A `[training.before_update]` callback: malloc_trim every N steps (0: never), optionally logging
     resident memory and live tensor memory to a JSONL file every `log_every_n_steps` steps."""
     if every_n_steps < 0 or log_every_n_steps < 1:
-        raise ValueError("every_n_steps must be >= 0 and log_every_n_steps >= 1")
+        raise UserInputError("every_n_steps must be >= 0 and log_every_n_steps >= 1")
     log = Path(log_path) if log_path else None
     if log is not None:
         log.parent.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ from spacy.util import registry
 from spacy.vocab import Vocab
 from thinc.api import Config, Model
 
+from ...errors import DamagedPipelineError
 from ...ml.default_configs import TRANSFORMER_LISTENER, FROZEN_TYPE_ENCODER
 from ...ml.backbone import DEFAULT_MODEL_NAME
 from ..described_types import DescribedTypesPipe
@@ -142,5 +143,8 @@ class ContrastiveNER(DescribedTypesPipe):
     def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> "ContrastiveNER":
         super().from_disk(path, exclude=exclude)
         null_path = util.ensure_path(path) / "null_vector.safetensors"
-        self.null_vector = load_file(str(null_path))["null"] if null_path.exists() else None
+        try:
+            self.null_vector = load_file(str(null_path))["null"] if null_path.exists() else None
+        except Exception as err:  # safetensors' own SafetensorError, or no "null" in it
+            raise DamagedPipelineError(f"{null_path}: damaged: cannot be read ({err})") from None
         return self

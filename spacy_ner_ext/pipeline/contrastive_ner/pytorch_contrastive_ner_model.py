@@ -3,6 +3,7 @@ from typing import Dict, Tuple
 
 import torch
 from torch import nn
+from ...errors import UserInputError
 
 
 class ContrastiveTokenScorer(nn.Module):
@@ -20,7 +21,7 @@ class ContrastiveTokenScorer(nn.Module):
     def __init__(self, projection: str, hidden_width: int, dropout: float, temperature: float, learned_null: bool):
         super().__init__()
         if projection not in ("linear", "mlp"):
-            raise ValueError(f"projection must be 'linear' or 'mlp', not {projection!r}")
+            raise UserInputError(f"projection must be 'linear' or 'mlp', not {projection!r}")
         self.projection_kind = projection
         self.hidden_width = hidden_width
         self.learned_null = learned_null

@@ -11,6 +11,7 @@ from ...ml.type_encoders import TypeInput, frozen_type_encoder
 from ...ml.typed_model import build_typed_model
 from ...ml.torch_bridge import wrap_torch_scorer
 from .pytorch_span_ner_model import SpanScorer
+from ...errors import UserInputError
 
 SpanLogits = Tuple[Floats2d, Floats2d, Floats2d]  # start [B,L,T], end [B,L,T], span [B,L,W,T]
 
@@ -32,7 +33,7 @@ def build_span_ner_model(
     temperature: initial value of the learned temperature that divides the cosine scores.
     """
     if max_span_length < 1:
-        raise ValueError(f"max_span_length must be at least 1, not {max_span_length}")
+        raise UserInputError(f"max_span_length must be at least 1, not {max_span_length}")
     type_encoder = type_encoder if type_encoder is not None else frozen_type_encoder()
     scorer = wrap_torch_scorer(SpanScorer(hidden_width, max_span_length, dropout, temperature),
                                side_learns=type_encoder.attrs.get("learns", False))

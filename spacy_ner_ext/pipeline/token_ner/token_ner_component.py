@@ -25,6 +25,7 @@ from ...ml.torch_bridge import loss_and_gradients
 from ..torch_pipe import TorchNerPipe
 from ...ml.activations import softmax
 from .crf import allowed_transitions, crf_log_likelihood, viterbi
+from ...errors import UserInputError
 
 DEFAULT_TOKEN_NER_MODEL = """
 [model]
@@ -55,7 +56,7 @@ class TokenNER(TorchNerPipe):
     def __init__(self, vocab: Vocab, model: Model, name: str = "token_ner", *, scheme: str = "bio",
                  loss: Optional[Callable] = None, scorer: Optional[Callable] = None):
         if scheme not in SCHEMES:
-            raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}, not {scheme!r}")
+            raise UserInputError(f"scheme must be one of {', '.join(SCHEMES)}, not {scheme!r}")
         self.vocab = vocab
         self.model = model
         self.name = name
