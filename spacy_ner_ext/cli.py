@@ -129,6 +129,14 @@ def _write(docs, path: Path) -> None:
     msg.good(f"Wrote {len(docs)} docs, {sum(len(d.ents) for d in docs)} entities to {path}")
 
 
+def _inferred_format(path: Path) -> str:
+    from .corpus.readers import infer_format
+
+    format = infer_format(path)
+    msg.info(f"Reading {path} as {format} (from what it holds; --format to choose)")
+    return format
+
+
 def _blank(lang: str):
     try:
         return spacy.blank(lang)
@@ -140,7 +148,8 @@ def _blank(lang: str):
 def convert(
     input_path: Path = typer.Argument(..., exists=True, dir_okay=False, help="Corpus file"),
     output_path: Path = typer.Argument(..., help="Output: .spacy, .jsonl, .json (GLiNER) or .conll"),
-    format: str = typer.Option("conll", callback=_one_of(*FORMATS), help=f"Input format: {', '.join(FORMATS)}"),
+    format: Optional[str] = typer.Option(None, callback=_one_of(*FORMATS),
+                                         help=f"Input format: {', '.join(FORMATS)} (default: from what the file holds)"),
     lang: str = typer.Option("en", help="Language of the tokenizer for text formats"),
     scheme: str = typer.Option("iob2", callback=_one_of(*sorted(SCHEMES), fold_case=True),
                                help="conll: iob1, iob2, bioes or biluo"),
@@ -148,8 +157,9 @@ def convert(
     token_prefix: str = typer.Option("", help="conll: prefix to strip from each token (WikiANN: 'en:')"),
     n_sents: int = typer.Option(1, min=1, help="conll: sentences per Doc"),
     separator: Optional[str] = typer.Option(None, help="conll: column separator (default: spaces and tabs)"),
-    annotation_format: str = typer.Option("tokens", callback=_one_of("tokens", "text"),
-                                          help="jsonl: read 'tokens' + token_spans or 'text' + char_spans"),
+    annotation_format: str = typer.Option("auto", callback=_one_of("auto", "tokens", "text"),
+                                          help="jsonl: read 'tokens' + token_spans or 'text' + char_spans "
+                                               "(auto: tokens where a record has them)"),
     on_overlap: Optional[str] = typer.Option(
         None, callback=_one_of("error", "keep_longest"),
         help="error, or keep_longest in doc.ents (all kept in doc.spans['sc']); default: error, raw: keep_longest"),
@@ -170,6 +180,7 @@ def convert(
     if input_path.resolve() in (output_path.resolve(), dev_output.resolve() if dev_output else None):
         raise UserInputError(f"{input_path}: the output would replace the input")
     nlp = _blank(lang)
+    format = format or _inferred_format(input_path)
     options = _options(format, scheme, tag_column, token_prefix, n_sents, separator, annotation_format,
                        on_overlap or ("keep_longest" if format == "raw" else "error"),
                        fuzzy_threshold, limit)
@@ -187,7 +198,8 @@ def evaluate(
     output: Path = typer.Option(Path("test_results.json"), help="Where to write the scores (JSON)"),
     displacy_page: Optional[Path] = typer.Option(None, help="Write an HTML page of sample predictions here"),
     displacy_limit: int = typer.Option(50, min=0, help="Examples on the HTML page"),
-    format: str = typer.Option("conll", callback=_one_of(*FORMATS), help="Format of DATA when it is not .spacy"),
+    format: Optional[str] = typer.Option(None, callback=_one_of(*FORMATS),
+                                         help="Format of DATA when it is not .spacy (default: from what it holds)"),
     batch_size: int = typer.Option(64, min=1, help="nlp.pipe batch size"),
     gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
     reliability_diagram: Optional[Path] = typer.Option(
@@ -198,6 +210,8 @@ def evaluate(
     if gpu_id >= 0:
         spacy.require_gpu(gpu_id)
     nlp = load_pipeline(model)
+    if data.suffix != ".spacy":
+        format = format or _inferred_format(data)
     examples = load_examples(nlp, data, format, {})
     if not examples:
         raise UserInputError(f"{data}: holds no docs with tokens: nothing to evaluate")
@@ -254,7 +268,7 @@ def tune_thresholds(
             raise UserInputError(f"{model} has no span_ner or contrastive_ner component: nothing to tune")
     elif component not in nlp.pipe_names:
         raise UserInputError(f"{model} has no component {component!r}; it has {', '.join(nlp.pipe_names)}")
-    examples = load_examples(nlp, dev_data, "conll", {})
+    examples = load_examples(nlp, dev_data, None, {})
     result = tune(nlp, examples, component, calibrate=calibrate, per_type=per_type, batch_size=batch_size,
                   source=str(dev_data))
     if "int8_quantizer" in nlp.pipe_names:
@@ -338,7 +352,7 @@ def benchmark(
     msg.good(f"Results written to {output}")
 
 
-def _read_dataset_split(path: Path, format: str, lang: str = "en", **options):
+def _read_dataset_split(path: Path, format: Optional[str], lang: str = "en", **options):
     from .evaluation.evaluate import read_gold_docs
 
     return read_gold_docs(path, spacy.blank(lang), format, options)
@@ -363,7 +377,7 @@ def fewshot(
     from .experiments.fewshot import run_fewshot
 
     overrides = {"components.transformer.model.name": backbone} if backbone else {}
-    results = run_fewshot(configs, _read_dataset_split(train_data, "conll"), _read_dataset_split(test_data, "conll"),
+    results = run_fewshot(configs, _read_dataset_split(train_data, None), _read_dataset_split(test_data, None),
                           k, seed, steps, overrides, descriptions, gpu_id, jobs)
     msg.table([(r["config"], r["k"], r["seeds"], f"{100 * r['f1_mean']:.2f}", f"{100 * r['f1_std']:.2f}")
                for r in results["summary"]], header=("config", "K", "seeds", "F1 mean", "F1 std"), divider=True)
@@ -385,7 +399,7 @@ def zeroshot(
 
     if gpu_id >= 0:
         spacy.require_gpu(gpu_id)
-    result = run_zeroshot(model, _read_dataset_split(data, "conll"), descriptions)
+    result = run_zeroshot(model, _read_dataset_split(data, None), descriptions)
     print_table(result, f"zero-shot: {model} on {data}")
     output.parent.mkdir(parents=True, exist_ok=True)
     srsly.write_json(output, result)

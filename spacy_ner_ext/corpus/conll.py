@@ -8,7 +8,7 @@ from spacy.vocab import Vocab
 
 from ..errors import UserInputError
 from .errors import CorpusFormatError, RepairLog
-from .io import read_text
+from .io import read_text, text_lines
 from .tags import spans_to_iob2, tags_to_spans
 
 DOCSTART = "-DOCSTART-"
@@ -51,9 +51,7 @@ def read_conll_sentences(
     needed = max(tag_column if tag_column >= 0 else -tag_column - 1,
                  token_column if token_column >= 0 else -token_column - 1) + 1
     columns, first_line = None, None
-    # Lines end at "\n" only (with "\r\n"): str.splitlines would also end one at a Unicode line
-    # separator inside a token.
-    for lineno, raw in enumerate(text.split("\n"), start=1):
+    for lineno, raw in enumerate(text_lines(text), start=1):
         line = raw.strip(ASCII_BLANKS)
         if not line:
             if sentence.words:
@@ -79,7 +77,7 @@ def read_conll_sentences(
         elif len(fields) != columns:
             raise CorpusFormatError(
                 path, lineno,
-                f"{len(fields)} columns where line {first_line} has {columns}: {raw.rstrip(chr(13))!r}",
+                f"{len(fields)} columns where line {first_line} has {columns}: {raw!r}",
             )
         word = fields[token_column]
         if token_prefix and word.startswith(token_prefix):

@@ -1,6 +1,7 @@
-"""Reading text files with errors that name the file and line."""
+"""Reading text files with errors that name the file and line, and the one rule of where
+their lines end."""
 from pathlib import Path
-from typing import Union
+from typing import List, Union
 
 from .errors import CorpusFormatError
 
@@ -22,3 +23,13 @@ def read_text(path: Union[str, Path]) -> str:
     if not text.strip():
         raise CorpusFormatError(path, None, "the file is empty")
     return text
+
+
+def text_lines(text: str) -> List[str]:
+    """The lines of a corpus file: they end at "\n" (with an optional "\r" before it) and
+    nowhere else. str.splitlines would also end a line at a "\r" alone or a Unicode line
+    separator (U+2028, U+0085, ...), which JSON strings and tokens may hold."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]

@@ -2,7 +2,8 @@
 
 Spans are `{start, end, label}` with exclusive ends. `annotation_format="tokens"` reads
 `tokens` + `token_spans`; `"text"` tokenizes `text` with the pipeline's tokenizer and reads
-`char_spans`.
+`char_spans`; `"auto"` (the default) reads each record by what it holds: its tokens when it
+has `tokens` (the exact tokens, as `write_jsonl` keeps them beside the text), else its text.
 """
 import json
 from pathlib import Path
@@ -13,16 +14,16 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from .errors import CorpusFormatError, RepairLog
-from .io import read_text
+from .io import read_text, text_lines
 from .spans import take_docs, SPANS_KEY, make_spans, set_entities
 from ..errors import UserInputError
 
-FORMATS = ("tokens", "text")
+FORMATS = ("auto", "tokens", "text")
 
 
 def iter_jsonl(path: Union[str, Path]) -> Iterator[Tuple[int, dict]]:
     """(line number, object) for each non-blank line."""
-    for lineno, line in enumerate(read_text(path).splitlines(), start=1):
+    for lineno, line in enumerate(text_lines(read_text(path)), start=1):
         if not line.strip():
             continue
         try:
@@ -37,7 +38,7 @@ def iter_jsonl(path: Union[str, Path]) -> Iterator[Tuple[int, dict]]:
 def read_jsonl(
     path: Union[str, Path],
     nlp: Language,
-    annotation_format: str = "tokens",
+    annotation_format: str = "auto",
     on_overlap: str = "error",
     alignment_mode: str = "strict",
     limit: int = 0,
@@ -49,10 +50,18 @@ def read_jsonl(
     def parse():
         for lineno, obj in iter_jsonl(path):
             where = f"line {lineno}" + (f" (id {obj['id']!r})" if "id" in obj else "")
-            if annotation_format == "tokens":
+            unit = annotation_format
+            if unit == "auto":
+                unit = "tokens" if "tokens" in obj else "text" if "text" in obj else None
+                if unit is None:
+                    raise CorpusFormatError(path, where, "neither 'tokens' (with token_spans) nor 'text' (with "
+                                            f"char_spans) in the record; its fields: {', '.join(obj) or 'none'}")
+            if unit == "tokens":
                 tokens = obj.get("tokens")
                 if not isinstance(tokens, list) or not all(isinstance(t, str) and t for t in tokens):
-                    raise CorpusFormatError(path, where, "'tokens' must be a list of non-empty strings")
+                    hint = " (the record has 'text': leave annotation_format to be inferred, or give 'text')" \
+                        if tokens is None and "text" in obj else ""
+                    raise CorpusFormatError(path, where, f"'tokens' must be a list of non-empty strings{hint}")
                 doc = Doc(nlp.vocab, words=tokens)
                 spans = make_spans(doc, obj.get("token_spans", []), "tokens", str(path), where)
             else:

@@ -1,4 +1,5 @@
 """The corpus formats as spaCy corpus readers, usable in `[corpora.*]` of a config."""
+import json
 from pathlib import Path
 from typing import Callable, Iterator, List, Optional, Union
 
@@ -14,6 +15,26 @@ from .jsonl import read_jsonl
 from .raw import read_raw_annotations
 
 FORMATS = ("conll", "jsonl", "gliner", "raw")
+
+
+def infer_format(path: Union[str, Path]) -> str:
+    """The format of a corpus file, from what it holds: a JSON list is GLiNER JSON; JSON lines
+    are raw text + entity strings when the first record has "entities" and no spans, else
+    JSONL; anything else is CoNLL columns."""
+    with open(path, "rb") as f:
+        head = f.read(1 << 16).decode("utf8", errors="replace").lstrip("\ufeff \t\r\n")
+    if head.startswith("["):
+        return "gliner"
+    if head.startswith("{"):
+        first = head.split("\n", 1)[0]
+        try:
+            record = json.loads(first)
+        except json.JSONDecodeError:
+            record = {}
+        if isinstance(record, dict) and "entities" in record and not {"token_spans", "char_spans"} & set(record):
+            return "raw"
+        return "jsonl"
+    return "conll"
 
 
 def read_docs(path: Union[str, Path], nlp: Language, format: str, **options) -> List[Doc]:
@@ -62,7 +83,7 @@ def conll_corpus_v1(
 
 
 @registry.readers("spacy_ner_ext.JsonlCorpus.v1")
-def jsonl_corpus_v1(path: Path, annotation_format: str = "tokens", on_overlap: str = "error",
+def jsonl_corpus_v1(path: Path, annotation_format: str = "auto", on_overlap: str = "error",
                     alignment_mode: str = "strict", limit: int = 0):
     return _reader(path, "jsonl", annotation_format=annotation_format, on_overlap=on_overlap,
                    alignment_mode=alignment_mode, limit=limit)

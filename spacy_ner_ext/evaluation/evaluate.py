@@ -2,7 +2,7 @@
 table the command line prints."""
 import time
 from pathlib import Path
-from typing import Dict, List, Set, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 
 import spacy
 from spacy.tokens import DocBin
@@ -11,7 +11,7 @@ from tqdm import tqdm
 from wasabi import msg
 
 from ..corpus import CorpusFormatError, read_docs
-from ..corpus.readers import docs_to_examples
+from ..corpus.readers import docs_to_examples, infer_format
 from .calibration import calibration_report
 from .metrics import score_entities
 
@@ -20,11 +20,11 @@ from .metrics import score_entities
 ENTITY_FACTORIES = ("ner", "beam_ner", "span_ner", "contrastive_ner", "token_ner", "entity_ruler")
 
 
-def read_gold_docs(data: Path, nlp, format: str, options: dict) -> List:
-    """Docs of a .spacy file, or of a corpus file in `format`; an unreadable file is a
-    CorpusFormatError naming it."""
+def read_gold_docs(data: Path, nlp, format: Optional[str], options: dict) -> List:
+    """Docs of a .spacy file, or of a corpus file in `format` (None: inferred from what it
+    holds); an unreadable file is a CorpusFormatError naming it."""
     if data.suffix != ".spacy":
-        return read_docs(data, nlp, format, **options)
+        return read_docs(data, nlp, format or infer_format(data), **options)
     try:
         return list(DocBin().from_disk(data).get_docs(nlp.vocab))
     except Exception as err:  # DocBin raises msgpack's, zlib's and its own errors alike
@@ -32,7 +32,7 @@ def read_gold_docs(data: Path, nlp, format: str, options: dict) -> List:
                                 f"{str(err).splitlines()[0] if str(err) else ''}") from None
 
 
-def load_examples(nlp, data: Path, format: str, options: dict) -> List[Example]:
+def load_examples(nlp, data: Path, format: Optional[str], options: dict) -> List[Example]:
     docs = read_gold_docs(data, nlp if data.suffix == ".spacy" else spacy.blank(nlp.lang), format, options)
     return list(docs_to_examples(nlp, docs))
 

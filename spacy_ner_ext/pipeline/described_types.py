@@ -190,7 +190,7 @@ class DescribedTypesPipe(TorchNerPipe):
 
     def set_descriptions(self, descriptions: Dict[str, str]) -> None:
         """Add types or change their descriptions; other types are kept."""
-        self.types.set(dict(descriptions), f"{self.name}.set_descriptions")
+        self.types.set(descriptions, f"{self.name}.set_descriptions")
 
     def remove_label(self, label: str) -> None:
         self.types.remove(label)

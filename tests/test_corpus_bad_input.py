@@ -1,0 +1,83 @@
+"""Corpus files read as they are or refused, never misread: CoNLL lines with a column more or
+fewer, spaces that are not column separators, lines that end at "\\n" only, formats inferred
+from what a record holds, negative limits."""
+import json
+
+import pytest
+import spacy
+from spacy.vocab import Vocab
+
+from spacy_ner_ext.corpus import CorpusFormatError, read_conll, read_docs, read_jsonl
+from spacy_ner_ext.corpus.readers import infer_format
+from spacy_ner_ext.errors import UserInputError
+
+FOUR_COLUMNS = "EU NNP B-NP B-ORG\nrejects VBZ B-VP O\n{}\ncall NN I-NP O\n"
+
+
+def write(tmp_path, text, name="data.txt"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf8")
+    return path
+
+
+@pytest.mark.parametrize("line, found", [("LEICESTERSHIRE NNP B-NP", 3), ("German JJ B-NP B-MISC O", 5)])
+def test_a_line_with_another_column_count_than_the_file_is_an_error_naming_it(tmp_path, line, found):
+    # One column fewer would read the chunk tag B-NP as an entity of type NP; one more would
+    # read the O after B-MISC and lose the entity.
+    path = write(tmp_path, FOUR_COLUMNS.format(line))
+    with pytest.raises(CorpusFormatError, match=rf"data.txt, line 3: {found} columns where line 1 has 4: '{line}'"):
+        read_conll(path)
+
+
+def test_a_non_breaking_space_stays_inside_its_token(tmp_path):
+    path = write(tmp_path, "New\xa0York B-LOC\nis O\nbig\tO\n")
+    (doc,) = read_conll(path)
+    assert [t.text for t in doc] == ["New\xa0York", "is", "big"]
+    assert [(e.text, e.label_) for e in doc.ents] == [("New\xa0York", "LOC")]
+
+
+def test_a_unicode_line_separator_inside_a_token_does_not_end_the_line(tmp_path):
+    path = write(tmp_path, "a\u2028b B-PER\r\nc O\r\n\r\nd B-LOC\n")
+    docs = read_conll(path)
+    assert [[t.text for t in d] for d in docs] == [["a\u2028b", "c"], ["d"]]
+    assert [(e.text, e.label_) for e in docs[0].ents] == [("a\u2028b", "PER")]
+
+
+def test_a_jsonl_string_may_hold_a_unicode_line_separator(tmp_path):
+    record = {"text": "Ada\u2028Lovelace lived in London", "char_spans": [{"start": 22, "end": 28, "label": "LOC"}]}
+    path = write(tmp_path, json.dumps(record, ensure_ascii=False) + "\n", "a.jsonl")
+    (doc,) = read_jsonl(path, spacy.blank("en"))
+    assert [(e.text, e.label_) for e in doc.ents] == [("London", "LOC")]
+
+
+def test_jsonl_records_are_read_by_what_they_hold(tmp_path):
+    lines = [{"id": "t", "tokens": ["Ada", "lived"], "token_spans": [{"start": 0, "end": 1, "label": "PER"}]},
+             {"id": "c", "text": "Ada lived", "char_spans": [{"start": 0, "end": 3, "label": "PER"}]}]
+    path = write(tmp_path, "".join(json.dumps(r) + "\n" for r in lines), "a.jsonl")
+    docs = read_jsonl(path, spacy.blank("en"))
+    assert [[(e.text, e.label_) for e in d.ents] for d in docs] == [[("Ada", "PER")], [("Ada", "PER")]]
+    with pytest.raises(CorpusFormatError, match=r"a.jsonl, line 2 \(id 'c'\): 'tokens' must be a list .*has 'text'"):
+        read_jsonl(path, spacy.blank("en"), annotation_format="tokens")
+    bad = write(tmp_path, json.dumps({"id": 1, "words": ["a"]}) + "\n", "b.jsonl")
+    with pytest.raises(CorpusFormatError, match=r"b.jsonl, line 1 \(id 1\): neither 'tokens'.*its fields: id, words"):
+        read_jsonl(bad, spacy.blank("en"))
+
+
+def test_the_format_of_a_file_is_inferred_from_what_it_holds(tmp_path):
+    assert infer_format(write(tmp_path, "EU B-ORG\n", "a.txt")) == "conll"
+    assert infer_format(write(tmp_path, json.dumps({"text": "x", "char_spans": []}) + "\n", "b.jsonl")) == "jsonl"
+    assert infer_format(write(tmp_path, json.dumps({"tokens": ["x"]}) + "\n", "c.data")) == "jsonl"
+    assert infer_format(write(tmp_path, json.dumps({"text": "x", "entities": [["x", "A"]]}) + "\n", "d.jsonl")) == "raw"
+    assert infer_format(write(tmp_path, json.dumps([{"sentence": "x", "entities": []}]), "e.json")) == "gliner"
+
+
+@pytest.mark.parametrize("format", ["conll", "jsonl", "gliner", "raw"])
+def test_a_negative_limit_is_refused_by_every_reader(tmp_path, format):
+    path = write(tmp_path, "EU B-ORG\n")
+    with pytest.raises(UserInputError, match="limit must be a whole number of at least 0"):
+        read_docs(path, spacy.blank("en"), format, limit=-1)
+
+
+def test_n_sents_below_one_is_refused(tmp_path):
+    with pytest.raises(UserInputError, match="n_sents must be a whole number of at least 1, not 0"):
+        read_conll(write(tmp_path, "EU B-ORG\n"), Vocab(), n_sents=0)
