@@ -140,8 +140,17 @@ def _inferred_format(path: Path) -> str:
 def _blank(lang: str):
     try:
         return spacy.blank(lang)
-    except ImportError:
-        raise UserInputError(f"--lang {lang}: spaCy has no language of that code") from None
+    except ImportError as err:  # no such language, or one whose tokenizer needs another package
+        raise UserInputError(f"--lang {lang}: {str(err).strip().splitlines()[0]}") from None
+
+
+def _use_gpu(gpu_id: int) -> None:
+    if gpu_id >= 0:
+        try:
+            spacy.require_gpu(gpu_id)
+        except ValueError as err:  # no CuPy, or no such device
+            raise UserInputError(f"--gpu-id {gpu_id}: {str(err).strip().splitlines()[0]} (install spacy-ner-ext[gpu] "
+                                 "and a CUDA build of torch, or run on the CPU with --gpu-id -1)") from None
 
 
 @app.command()
@@ -207,8 +216,7 @@ def evaluate(
 ):
     """Entity-level precision, recall and F1 (micro, macro, per type) of a pipeline on gold data,
     and the expected calibration error of its entity scores."""
-    if gpu_id >= 0:
-        spacy.require_gpu(gpu_id)
+    _use_gpu(gpu_id)
     nlp = load_pipeline(model)
     if data.suffix != ".spacy":
         format = format or _inferred_format(data)
@@ -259,8 +267,7 @@ def tune_thresholds(
     temperature, written into a copy of the pipeline; prints dev F1 and ECE before and after."""
     from .evaluation.threshold_tuning import apply_setting, tune
 
-    if gpu_id >= 0:
-        spacy.require_gpu(gpu_id)
+    _use_gpu(gpu_id)
     nlp = load_pipeline(model)
     if component is None:
         component = next((name for name, pipe in nlp.pipeline if hasattr(pipe, "predict_logits")), None)
@@ -397,8 +404,7 @@ def zeroshot(
     """Score a pipeline on types it never saw, given only their descriptions."""
     from .experiments.fewshot import run_zeroshot
 
-    if gpu_id >= 0:
-        spacy.require_gpu(gpu_id)
+    _use_gpu(gpu_id)
     result = run_zeroshot(model, _read_dataset_split(data, None), descriptions)
     print_table(result, f"zero-shot: {model} on {data}")
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -554,6 +560,9 @@ def annotate_command(
     manifest to resume from (run the same command again), bad records in errors.jsonl."""
     from .annotation.annotate import AnnotateOptions, annotate
     from .annotation.records import ReadOptions
+
+    if not ray:
+        _use_gpu(gpu_id)
 
     read = ReadOptions(format=input_format, text_field=text_field, id_field=id_field or None, max_chars=max_chars)
     options = AnnotateOptions(

@@ -177,3 +177,84 @@ def test_annotate_lists_the_failing_record_and_goes_on(tmp_path, monkeypatch):
     (error,) = read_jsonl(tmp_path / "out" / "errors.jsonl")
     assert (error["id"], error["line"]) == ("r4", 5) and "RuntimeError: cannot handle 'paris boom'" in error["reason"]
     assert [r["id"] for r in read_jsonl(tmp_path / "out" / "a.jsonl")] == [f"r{i}" for i in range(9) if i != 4]
+
+
+def test_an_input_shard_named_like_the_errors_file_is_refused(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "errors.txt").write_text(TEXTS[0] + "\n")
+    with pytest.raises(InputError, match=r"errors.txt: its annotations would be written to errors.jsonl"):
+        run(tmp_path / "in", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_id_without_a_text_and_a_shard_name_that_is_not_utf8_are_listed_not_fatal(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.jsonl").write_text('{"id": "\\udc80", "body": "x"}\n{"id": "ok", "text": "paris"}\n')
+    odd = Path(bytes(tmp_path / "in") .decode() + "/b\udcff.jsonl")  # the file name byte 0xff, as Python names it
+    odd.write_text('{"id": "b1"}\n')
+    summary = run(tmp_path / "in", tmp_path / "out")
+    assert (summary.records_in, summary.records_out, summary.errors) == (3, 1, 2)
+    errors = (tmp_path / "out" / "errors.jsonl").read_text(encoding="utf8").splitlines()
+    assert "the id holds a lone surrogate U+DC80" in errors[0] and "no 'text' field" in errors[1]
+
+
+def test_a_glob_whose_prefix_is_a_folder_reads_what_it_matches(tmp_path):
+    for folder in ("in", "in2"):
+        (tmp_path / "data" / folder).mkdir(parents=True)
+        (tmp_path / "data" / folder / "a.txt").write_text(TEXTS[0] + "\n")
+    summary = run(f"{tmp_path}/data/in*/*.txt", tmp_path / "out")
+    assert (summary.shards, summary.records_out) == (2, 2)
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.jsonl")) == ["errors.jsonl", "in2__a.jsonl", "in__a.jsonl"]
+
+
+def test_the_output_files_the_run_keeps_for_itself_never_match_the_input_glob(tmp_path):
+    (tmp_path / "in" / "x" / "y").mkdir(parents=True)
+    (tmp_path / "in" / "x" / "y" / "a.jsonl").write_text(json.dumps({"id": "1", "text": TEXTS[0]}) + "\n")
+    # in/out/.errors/a.jsonl would match in/*/*/*.jsonl on the next run.
+    with pytest.raises(InputError, match="inside the input"):
+        run(f"{tmp_path}/in/*/*/*.jsonl", tmp_path / "in" / "out")
+
+
+def test_the_summary_counts_the_shards_of_this_input_only(tmp_path):
+    (tmp_path / "in").mkdir()
+    for name in "ab":
+        (tmp_path / "in" / f"{name}.txt").write_text("\n".join(TEXTS) + "\n\n")  # 4 texts and an empty line
+    run(tmp_path / "in", tmp_path / "out")
+    (tmp_path / "in" / "b.txt").unlink()
+    summary = run(tmp_path / "in", tmp_path / "out")
+    assert (summary.records_in, summary.records_out, summary.errors) == (5, 4, 1)
+
+
+def test_a_pipeline_that_does_not_load_leaves_no_output_folder_behind(tmp_path):
+    (tmp_path / "a.txt").write_text(TEXTS[0] + "\n")
+    token_ner = SAVED.parent / "token_ner"
+    with pytest.raises(InputError, match="--labels and --descriptions need span_ner or contrastive_ner"):
+        annotate(str(token_ner), str(tmp_path / "a.txt"), tmp_path / "out", ReadOptions(None),
+                 AnnotateOptions(labels=["PER"]))
+    assert not (tmp_path / "out").exists()
+
+
+def test_on_ray_a_damaged_pipeline_is_named_before_ray_starts(tmp_path):
+    import shutil
+
+    from spacy_ner_ext.errors import DamagedPipelineError
+
+    shutil.copytree(SAVED, tmp_path / "model")
+    (tmp_path / "model" / "span_ner" / "model").write_bytes(b"\x93")
+    (tmp_path / "a.txt").write_text(TEXTS[0] + "\n")
+    with pytest.raises(DamagedPipelineError, match=r"model/span_ner/model: damaged"):
+        annotate(str(tmp_path / "model"), str(tmp_path / "a.txt"), tmp_path / "out", ReadOptions(None),
+                 AnnotateOptions(ray_address="local"))
+    assert not (tmp_path / "out").exists()
+
+
+@Language.component("always_fails")
+def always_fails(doc):
+    raise MemoryError("out of memory")
+
+
+def test_a_pipeline_that_fails_on_every_record_stops_with_its_error():
+    nlp = spacy.blank("en")
+    nlp.add_pipe("always_fails")
+    with pytest.raises(MemoryError, match="out of memory"):
+        list(pipe_guarded(nlp, [(f"text {i}", i) for i in range(10)], batch_size=4))

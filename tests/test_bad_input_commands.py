@@ -60,6 +60,8 @@ def files(tmp_path):
     DocBin().to_disk(tmp_path / "empty.spacy")
     DocBin(docs=[nlp("john smith visited paris")]).to_disk(tmp_path / "no_entities.spacy")
     (tmp_path / "foo.conll").write_text("x B-FOO\ny O\n", encoding="utf8")
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "training_log.jsonl").write_text('{"step": 0, "score": 0.1}\n{"step": 1, "sc\n')
     return tmp_path
 
 
@@ -101,6 +103,11 @@ ARGUMENT_CASES = {
     "tune: other types": (["tune-thresholds", SPAN, "{foo.conll}", "{tuned}"], 1, "(its entity types are FOO)"),
     "annotate: batch size 0": (["annotate", SPAN, "{good.conll}", "{out}", "--batch-size", "0"], 2, "'--batch-size'"),
     "a missing argument": (["convert"], 2, "Missing argument"),
+    "empty separator": (["convert", "{good.conll}", "{o.spacy}", "--separator", ""], 1,
+                        "separator must be a non-empty string"),
+    "unknown language": (["convert", "{good.conll}", "{o.spacy}", "--lang", "xx1"], 1, "--lang xx1: "),
+    "plot-curves: malformed log": (["plot-curves", "{run}", "--output", "{o.png}"], 1,
+                                   "run/training_log.jsonl, line 2: invalid JSON"),
 }
 
 
@@ -111,7 +118,20 @@ def test_bad_arguments_and_files_give_one_line_before_any_work(files, case):
     args = [files / a[1:-1] if isinstance(a, str) and a.startswith("{") else a for a in args]
     assert_fails(invoke(*args), code, expected)
     # Nothing was written: no output file, no output folder left empty.
-    assert not any((files / name).exists() for name in ("o.spacy", "o.txt", "out", "tuned", "test_results.json"))
+    assert not any((files / name).exists()
+                   for name in ("o.spacy", "o.txt", "o.png", "out", "tuned", "test_results.json"))
+
+
+def test_a_gpu_id_without_a_gpu_is_one_line(files):
+    pytest.importorskip("torch")
+    try:
+        import cupy  # noqa: F401
+
+        pytest.skip("this machine has CuPy: --gpu-id 0 may work here")
+    except ImportError:
+        pass
+    assert_fails(invoke("evaluate", SPAN, files / "good.conll", "--gpu-id", "0"), 1, "--gpu-id 0: ",
+                 "or run on the CPU with --gpu-id -1")
 
 
 def test_evaluate_warns_when_gold_and_model_share_no_type(files):

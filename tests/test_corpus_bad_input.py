@@ -81,3 +81,52 @@ def test_a_negative_limit_is_refused_by_every_reader(tmp_path, format):
 def test_n_sents_below_one_is_refused(tmp_path):
     with pytest.raises(UserInputError, match="n_sents must be a whole number of at least 1, not 0"):
         read_conll(write(tmp_path, "EU B-ORG\n"), Vocab(), n_sents=0)
+
+
+@pytest.mark.parametrize("name, text, format", [
+    ("a.jsonl", '{"text": "paris \\ud800", "char_spans": []}\n', "jsonl"),
+    ("b.jsonl", '{"text": "paris today", "entities": [["paris", "LOC\\udc00"]]}\n', "raw"),
+    ("c.json", '[{"sentence": "x \\ud83d", "entities": []}]', "gliner"),
+])
+def test_a_lone_surrogate_in_a_record_is_an_error_naming_it(tmp_path, name, text, format):
+    # JSON allows "\ud800"; no text can hold it, and spaCy's tokenizer fails on it.
+    path = write(tmp_path, text, name)
+    where = "example 0" if format == "gliner" else "line 1"
+    with pytest.raises(CorpusFormatError, match=rf"{name}, {where}: the (record|example) holds a lone surrogate U\+D"):
+        read_docs(path, spacy.blank("en"), format)
+
+
+def test_a_lone_surrogate_in_a_descriptions_file_is_refused(tmp_path):
+    from spacy_ner_ext.corpus import load_descriptions
+
+    path = write(tmp_path, '{"LOC": "a place \\udfff"}', "d.json")
+    with pytest.raises(CorpusFormatError, match=r"d.json, label 'LOC': a lone surrogate U\+DFFF"):
+        load_descriptions(path)
+
+
+def test_conll_written_from_text_with_whitespace_tokens_reads_back(tmp_path):
+    from spacy_ner_ext.corpus import write_conll
+
+    nlp = spacy.blank("en")
+    doc = nlp("Paris  is nice.\nRome too.")
+    doc.ents = [doc.char_span(0, 5, label="LOC"), doc.char_span(16, 20, label="LOC")]
+    write_conll([doc], tmp_path / "out.conll")
+    (again,) = read_conll(tmp_path / "out.conll")
+    assert [t.text for t in again] == [t.text for t in doc if not t.is_space]
+    assert [(e.text, e.label_) for e in again.ents] == [("Paris", "LOC"), ("Rome", "LOC")]
+
+
+def test_a_token_holding_a_space_cannot_be_written_as_conll(tmp_path):
+    from spacy.tokens import Doc
+
+    from spacy_ner_ext.corpus import write_conll
+
+    doc = Doc(spacy.blank("en").vocab, words=["New York", "is"])
+    with pytest.raises(CorpusFormatError, match=r"out.conll, doc 0, token 0: 'New York' holds a space"):
+        write_conll([doc], tmp_path / "out.conll")
+    assert not (tmp_path / "out.conll").exists()
+
+
+def test_an_empty_separator_is_refused(tmp_path):
+    with pytest.raises(UserInputError, match="separator must be a non-empty string"):
+        read_conll(write(tmp_path, "EU B-ORG\n"), separator="")

@@ -118,3 +118,36 @@ def test_a_damaged_pipeline_fails_to_load_naming_the_file(tmp_path, damage):
     assert message in str(caught.value) and "\n" not in str(caught.value)
     if damage != "no config":
         assert isinstance(caught.value, DamagedPipelineError) and str(path) in str(caught.value)
+
+
+def test_nested_span_scores_follow_the_spans_they_belong_to(tmp_path, monkeypatch):
+    nlp = spacy.load(SAVED / "span_ner")
+    pipe = nlp.get_pipe("span_ner")
+    monkeypatch.setitem(pipe.cfg, "spans_key", "sc")
+    doc = Doc(nlp.vocab, words=["paris", "\n", "is", "big"])
+    # (1, 2) is whitespace alone; (0, 2) and (0, 1) are one span once trimmed: its best score stays.
+    predictions = [(0, 2, 0, 0.6), (1, 2, 1, 0.99), (0, 1, 0, 0.8), (2, 4, 2, 0.7)]
+    monkeypatch.setattr(pipe, "predict", lambda docs: [predictions for _ in docs])
+    group = nlp(doc).spans["sc"]
+    assert [(s.start, s.end, s.label_) for s in group] == [(0, 1, pipe.labels[0]), (2, 4, pipe.labels[2])]
+    assert group.attrs["scores"] == [0.8, 0.7] == [s._.ner_score for s in group]
+
+
+def test_threshold_tuning_counts_the_entities_the_pipeline_sets(monkeypatch):
+    """Its dev F1 is evaluate's F1, whitespace trimming included."""
+    from spacy.training import Example
+
+    from spacy_ner_ext.evaluation.evaluate import evaluate_pipeline
+    from spacy_ner_ext.evaluation.threshold_tuning import DevScores, Setting
+
+    nlp = spacy.load(SAVED / "span_ner")
+    pipe = nlp.get_pipe("span_ner")
+    loc = pipe.labels.index("LOC")
+    words, spaces = ["paris", "\n", "is", "big", "\n"], [False, False, True, False, False]
+    reference = Doc(nlp.vocab, words=words, spaces=spaces, ents=["B-LOC", "O", "O", "O", "O"])
+    examples = [Example(Doc(nlp.vocab, words=words, spaces=spaces), reference)]
+    # A decoder that ends "paris" on the newline after it: right once trimmed.
+    monkeypatch.setattr(pipe, "decode_scores", lambda scores, thresholds: [[(0, 2, loc, 0.9)] for _ in scores])
+    tuned = DevScores(nlp, examples, "span_ner").outcome(Setting(pipe.threshold, {}, 1.0))
+    evaluated, _ = evaluate_pipeline(nlp, examples)
+    assert tuned.f1 == evaluated["test_metrics"]["f1"] == 1.0

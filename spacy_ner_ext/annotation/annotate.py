@@ -13,8 +13,8 @@ from spacy.tokens import Doc
 
 from ..pipeline.loading import check_pipeline_exists
 from .guarded_pipe import pipe_guarded
-from .outputs import (OUTPUT_FORMATS, Manifest, ShardResult, ShardWriter, check_output_apart, gather_errors,
-                      ids_in_output, output_name)
+from .outputs import (OUTPUT_FORMATS, Manifest, ShardResult, ShardWriter, check_output_apart, check_output_names,
+                      gather_errors, ids_in_output, output_name)
 from .records import (InputError, ReadOptions, Record, Shard, find_shards, input_root, read_shard, scan_shard,
                       shard_format, shard_name)
 
@@ -95,18 +95,25 @@ def annotate(model: str, input_path: str, output: Path, read: ReadOptions, optio
     if options.output_format not in OUTPUT_FORMATS:
         raise InputError(f"--output-format must be one of {', '.join(OUTPUT_FORMATS)}")
     shard_paths = find_shards(input_path)
-    check_pipeline_exists(model)  # Ray loads it on the workers: fail here, before any work
+    check_pipeline_exists(model)
     if options.labels or options.descriptions:
         described_types(options.labels, options.descriptions)
     root = input_root(input_path)
     shards = [scan_shard(p, shard_format(p, read.format), shard_name(p, root)) for p in shard_paths]
     names = {s.path: output_name(Path(s.path), root, options.output_format) for s in shards}
-    if len(set(names.values())) != len(names):
-        raise InputError(f"{input_path}: two input shards would write the same output name")
+    check_output_names(input_path, names)
     # Before anything is written: the output never replaces an input, nor becomes one next time.
     check_output_apart(input_path, shard_paths, output, list(names.values()))
     if output.exists() and not output.is_dir():
         raise InputError(f"{output}: exists and is not a folder")
+    # Loaded before the output folder is made, so that a pipeline that does not load (damaged,
+    # or without the component --labels needs) leaves nothing behind. On Ray the workers load
+    # their own: this one only checks, here, where its error can be shown in one line.
+    if options.gpu_id >= 0 and not options.ray_address:
+        spacy.require_gpu(options.gpu_id)
+    nlp = load_pipeline(model, options.labels, options.descriptions)
+    if options.ray_address:
+        nlp = None
     output.mkdir(parents=True, exist_ok=True)
     run = {"model": str(model), "labels": options.labels, "descriptions": options.descriptions,
            "read": asdict(read), "output_format": options.output_format, "keep_text": options.keep_text}
@@ -128,14 +135,15 @@ def annotate(model: str, input_path: str, output: Path, read: ReadOptions, optio
                 bar.update(n)
 
     try:
-        for result in runner(model, pending, names, output, read, options, seen_ids, Timed()):
+        for result in runner(nlp or model, pending, names, output, read, options, seen_ids, Timed()):
             manifest.record(result, output)
     finally:
         if bar is not None:
             bar.close()
-    for entry in manifest.shards.values():
-        summary.records_in += entry["records_in"]
-        summary.records_out += entry["records_out"]
+    # The shards of this input only: a manifest may also list shards of an input since removed.
+    for name in names.values():
+        summary.records_in += manifest.shards[name]["records_in"]
+        summary.records_out += manifest.shards[name]["records_out"]
     summary.errors = gather_errors(output, [names[s.path] for s in shards])
     summary.seconds = round(time.perf_counter() - started, 3)
     summary.first_result_seconds = round((first[0] if first else time.perf_counter()) - started, 3)
@@ -165,10 +173,8 @@ def _finish(shard: Shard, name: str, writer: ShardWriter) -> ShardResult:
     return ShardResult(shard.path, shard.sha256, name, shard.records, writer.records_out, writer.errors)
 
 
-def _run_locally(model, pending: List[Shard], names, output, read, options: AnnotateOptions, seen_ids, bar):
-    if options.gpu_id >= 0:
-        spacy.require_gpu(options.gpu_id)
-    nlp = load_pipeline(model, options.labels, options.descriptions)
+def _run_locally(nlp: Language, pending: List[Shard], names, output, read, options: AnnotateOptions, seen_ids,
+                 bar):
     for shard in pending:
         writer = ShardWriter(output, names[shard.path], options.output_format, options.keep_text, seen_ids)
         try:

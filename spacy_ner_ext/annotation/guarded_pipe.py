@@ -21,10 +21,12 @@ def pipe_guarded(nlp: Language, items: Iterable[Tuple[str, Any]], batch_size: in
     """For each (text, context), in input order: (context, doc, None), or (context, None,
     reason) for a record the pipeline raised on. An exception raised by `items` itself (a
     reader's, --strict's) is no record's failure: it is raised again once the records read
-    before it are out."""
+    before it are out. Records failing one after another with the same error, a batch's worth
+    (at least 8), are the pipeline's failure, not theirs: that error is raised."""
     source = iter(items)
     source_error: List[BaseException] = []
     retry: Deque[Tuple[str, Any]] = deque()  # fed but not out when nlp.pipe raised
+    streak: List = [None, 0]  # the last failure (type, message) and how many records in a row had it
     while True:
         in_flight: Deque[Tuple[str, Any]] = deque()
 
@@ -58,8 +60,15 @@ def pipe_guarded(nlp: Language, items: Iterable[Tuple[str, Any]], batch_size: in
                 try:
                     doc = nlp(text)
                 except Exception as err:
+                    same = streak[0] == (type(err), str(err))
+                    streak[:] = [(type(err), str(err)), streak[1] + 1 if same else 1]
+                    if streak[1] >= max(batch_size, 8):
+                        # Record after record, alone, failing the same way: that is the pipeline (a
+                        # component that always raises, memory run out), not the records: stop.
+                        raise
                     yield context, None, failure_reason(err)
                 else:
+                    streak[:] = [None, 0]
                     yield context, doc, None
             continue
         if source_error:

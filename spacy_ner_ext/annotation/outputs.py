@@ -62,6 +62,25 @@ class Manifest:
         _atomic_write(folder / MANIFEST, json.dumps({"run": self.run, "shards": self.shards}, indent=1))
 
 
+def written_paths(output: Path, names: List[str]) -> List[Path]:
+    """Every path a run writes in the output folder, temporary ones included."""
+    paths = [output / MANIFEST, output / f".{MANIFEST}.partial", output / ERRORS, output / f".{ERRORS}.partial"]
+    for name in names:
+        paths += [output / name, output / f".{name}.partial", output / ".errors" / f"{name}.jsonl",
+                  output / ".errors" / f"{name}.jsonl.partial"]
+    return paths
+
+
+def check_output_names(input_path: str, names: Dict[str, str]) -> None:
+    """One output file per input shard, none of them the manifest or the errors file."""
+    if len(set(names.values())) != len(names):
+        raise InputError(f"{input_path}: two input shards would write the same output name")
+    for shard, name in names.items():
+        if name in (MANIFEST, ERRORS):
+            raise InputError(f"{shard}: its annotations would be written to {name}, the output folder's own "
+                             "file of that name: rename the shard")
+
+
 def check_output_apart(input_path: str, shards: List[Path], output: Path, names: List[str]) -> None:
     """Nothing written to the output folder may replace an input shard, or be read as input by
     the next run of the same command."""
@@ -73,8 +92,7 @@ def check_output_apart(input_path: str, shards: List[Path], output: Path, names:
         if folder in shard.resolve().parents:
             raise InputError(f"{output}: the output folder holds the input {shard}: annotations would be written "
                              "where the input lives; choose an output folder outside the input")
-    if matches_input(input_path, output) or any(
-            matches_input(input_path, output / name) for name in names + [MANIFEST, ERRORS]):
+    if matches_input(input_path, output) or any(matches_input(input_path, p) for p in written_paths(output, names)):
         raise InputError(f"{output}: the output folder is inside the input {input_path}: the next run would read "
                          "its annotations as input; choose an output folder outside the input")
 
@@ -94,7 +112,8 @@ class ShardWriter:
         self.partial = folder / f".{name}.partial"
         self.errors_partial = folder / ".errors" / f"{name}.jsonl.partial"
         self.errors_partial.parent.mkdir(parents=True, exist_ok=True)
-        self._errors = self.errors_partial.open("w", encoding="utf8")
+        # A shard path from a file name that is not UTF-8 holds surrogate escapes: written escaped.
+        self._errors = self.errors_partial.open("w", encoding="utf8", errors="backslashreplace")
         self._rows: List[Dict] = []
         self._out = self.partial.open("w", encoding="utf8") if format == "jsonl" else None
         self._parquet = None

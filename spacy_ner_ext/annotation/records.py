@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, List, Optional, Sequence
 
+from ..corpus.io import lone_surrogate
 from ..errors import UserInputError
 
 FORMATS = ("jsonl", "txt", "parquet")
@@ -66,8 +67,9 @@ def input_root(input_path: str) -> Path:
     if path.is_dir():
         return path
     if _is_glob(input_path):
-        anchor = Path(input_path.split("*")[0].split("?")[0].split("[")[0])
-        return anchor if anchor.is_dir() else anchor.parent
+        # The folders before the first part that holds a wildcard ("data/in*/x" -> "data").
+        prefix = input_path[:min(input_path.find(c) for c in "*?[" if c in input_path)]
+        return Path(prefix[:prefix.rfind("/") + 1] or ".")
     return path.parent
 
 
@@ -192,33 +194,27 @@ def _parse_line(shard: str, name: str, number: int, raw: bytes, format: str, opt
         return Record(shard, number, None, None, f"a JSON {type(value).__name__}, not an object")
     record_id = value.get(options.id_field) if options.id_field else None
     record_id = f"{name}:{number}" if record_id is None else str(record_id)
-    if options.text_field not in value:
-        return Record(shard, number, record_id, None, f"no {options.text_field!r} field")
-    return _checked(Record(shard, number, record_id, value[options.text_field]), options)
+    return _checked(Record(shard, number, record_id, value.get(options.text_field)), options,
+                    has_text=options.text_field in value)
 
 
-def _lone_surrogate(text: str) -> Optional[str]:
-    """Where a str that JSON allowed ("\\ud800") holds a code point that no UTF-8 text can."""
-    try:
-        text.encode("utf8")
-    except UnicodeEncodeError as err:
-        return f"a lone surrogate U+{ord(text[err.start]):04X} at character {err.start}"
-    return None
-
-
-def _checked(record: Record, options: ReadOptions) -> Record:
+def _checked(record: Record, options: ReadOptions, has_text: bool = True) -> Record:
+    """Every record is checked here, whatever it comes from: its id first, which must be
+    writable, then its text."""
     text = record.text
-    if record.id is not None and _lone_surrogate(record.id):
-        record.error = f"the id holds {_lone_surrogate(record.id)}: not valid Unicode"
+    if record.id is not None and lone_surrogate(record.id):
+        record.error = f"the id holds {lone_surrogate(record.id)}: not valid Unicode"
         record.id = None  # an id that cannot be written; the shard and line say which record
+    elif not has_text:
+        record.error = f"no {options.text_field!r} field"
     elif not isinstance(text, str):
         record.error = f"text is a {type(text).__name__}, not a string"
     elif not text.strip():
         record.error = "empty text"
     elif len(text) > options.max_chars:
         record.error = f"text of {len(text):,} characters is longer than --max-chars {options.max_chars:,}"
-    elif _lone_surrogate(text):
-        record.error = f"the text holds {_lone_surrogate(text)}: not valid Unicode"
+    elif lone_surrogate(text):
+        record.error = f"the text holds {lone_surrogate(text)}: not valid Unicode"
     if record.error:
         record.text = None
     return record

@@ -108,6 +108,8 @@ def read_conll(
     a -DOCSTART- boundary. `limit` caps the number of sentences read (0: all)."""
     if isinstance(n_sents, bool) or not isinstance(n_sents, int) or n_sents < 1:
         raise UserInputError(f"n_sents must be a whole number of at least 1, not {n_sents!r}")
+    if separator is not None and (not isinstance(separator, str) or not separator):
+        raise UserInputError(f"separator must be a non-empty string (None: spaces and tabs), not {separator!r}")
     vocab = vocab if vocab is not None else Vocab()
     repairs = RepairLog(path)
     docs: List[Doc] = []
@@ -141,12 +143,22 @@ def _make_doc(vocab: Vocab, sentences: List[Sentence], scheme: str, source: str,
 
 
 def write_conll(docs, path: Union[str, Path]) -> None:
-    """Two columns, TOKEN TAB IOB2-TAG, sentences separated by blank lines."""
+    """Two columns, TOKEN TAB IOB2-TAG, sentences separated by blank lines. Whitespace tokens
+    are left out (a column file has no place for them, and no entity starts or ends on one); a
+    token holding a space, a tab or a line break is an error: read back, it would be split."""
+    docs = list(docs)
+    for i, doc in enumerate(docs):
+        for token in doc:
+            if not token.is_space and any(c in token.text for c in ASCII_BLANKS):
+                raise CorpusFormatError(path, f"doc {i}, token {token.i}",
+                                        f"{token.text!r} holds a space, tab or line break: a CoNLL column cannot")
     with Path(path).open("w", encoding="utf8") as f:
         for doc in docs:
             tags = spans_to_iob2(len(doc), [(e.start, e.end, e.label_) for e in doc.ents])
             sents = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
             for sent in sents:
-                for token in sent:
+                tokens = [token for token in sent if not token.is_space]
+                for token in tokens:
                     f.write(f"{token.text}\t{tags[token.i]}\n")
-                f.write("\n")
+                if tokens:
+                    f.write("\n")

@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import Dict, Iterable, Optional, Union
 
 from .errors import CorpusFormatError
-from .io import read_text
+from .io import lone_surrogate, read_text
 
 
 def check_descriptions(descriptions: Dict, source: str) -> Dict[str, str]:
@@ -20,6 +20,9 @@ def check_descriptions(descriptions: Dict, source: str) -> Dict[str, str]:
         if not isinstance(text, str) or not text.strip():
             raise CorpusFormatError(source, f"label {label!r}",
                                     f"the description must be a non-empty string, not {text!r}")
+        surrogate = lone_surrogate(label) or lone_surrogate(text)
+        if surrogate:
+            raise CorpusFormatError(source, f"label {label!r}", f"{surrogate}: not valid Unicode")
         checked[label] = text.strip()
     return checked
 

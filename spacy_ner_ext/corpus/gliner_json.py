@@ -11,7 +11,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from .errors import CorpusFormatError, RepairLog
-from .io import read_text
+from .io import lone_surrogate_in, read_text
 from .spans import take_docs, make_spans, set_entities
 
 
@@ -31,6 +31,9 @@ def read_gliner_json(
             where = f"example {i}"
             if not isinstance(example, dict) or not isinstance(example.get("sentence"), str):
                 raise CorpusFormatError(path, where, "expected an object with a string 'sentence'")
+            surrogate = lone_surrogate_in(example)
+            if surrogate:
+                raise CorpusFormatError(path, where, f"the example holds {surrogate} of a string: not valid Unicode")
             text = example["sentence"]
             items = []
             for ent in example.get("entities", []):

@@ -1,7 +1,7 @@
 """Reading text files with errors that name the file and line, and the one rule of where
 their lines end."""
 from pathlib import Path
-from typing import List, Union
+from typing import Any, List, Optional, Union
 
 from .errors import CorpusFormatError
 
@@ -33,3 +33,27 @@ def text_lines(text: str) -> List[str]:
     if lines and lines[-1] == "":
         lines.pop()
     return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+def lone_surrogate(text: str) -> Optional[str]:
+    """Where a str that JSON allowed ("\\ud800") holds a code point that no UTF-8 text can: such
+    a string breaks the tokenizer and every writer, so it is bad input, not text."""
+    try:
+        text.encode("utf8")
+    except UnicodeEncodeError as err:
+        return f"a lone surrogate U+{ord(text[err.start]):04X} at character {err.start}"
+    return None
+
+
+def lone_surrogate_in(value: Any) -> Optional[str]:
+    """The first lone surrogate anywhere in a JSON value (keys and strings), or None."""
+    if isinstance(value, str):
+        return lone_surrogate(value)
+    if isinstance(value, dict):
+        value = [v for pair in value.items() for v in pair]
+    if isinstance(value, list):
+        for item in value:
+            found = lone_surrogate_in(item)
+            if found:
+                return found
+    return None

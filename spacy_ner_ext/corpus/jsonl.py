@@ -14,7 +14,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from .errors import CorpusFormatError, RepairLog
-from .io import read_text, text_lines
+from .io import lone_surrogate_in, read_text, text_lines
 from .spans import take_docs, SPANS_KEY, make_spans, set_entities
 from ..errors import UserInputError
 
@@ -32,6 +32,9 @@ def iter_jsonl(path: Union[str, Path]) -> Iterator[Tuple[int, dict]]:
             raise CorpusFormatError(path, lineno, f"invalid JSON: {err.msg} at column {err.colno}") from None
         if not isinstance(obj, dict):
             raise CorpusFormatError(path, lineno, f"expected a JSON object, found {type(obj).__name__}")
+        surrogate = lone_surrogate_in(obj)
+        if surrogate:
+            raise CorpusFormatError(path, lineno, f"the record holds {surrogate} of a string: not valid Unicode")
         yield lineno, obj
 
 

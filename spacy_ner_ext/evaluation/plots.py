@@ -3,6 +3,8 @@ import json
 from pathlib import Path
 from typing import Dict, List, Sequence, Union
 
+from ..errors import UserInputError
+
 PathLike = Union[str, Path]
 
 
@@ -18,8 +20,15 @@ def _pyplot():
 def read_training_log(run_dir: PathLike) -> List[Dict]:
     path = Path(run_dir) / "training_log.jsonl"
     if not path.exists():
-        raise FileNotFoundError(f"{path}: no training log (train with spacy_ner_ext.JsonlLogger.v1)")
-    return [json.loads(line) for line in path.read_text(encoding="utf8").splitlines() if line.strip()]
+        raise UserInputError(f"{path}: no training log (train with spacy_ner_ext.JsonlLogger.v1)")
+    records = []
+    for number, line in enumerate(path.read_text(encoding="utf8").split("\n"), start=1):
+        if line.strip():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as err:
+                raise UserInputError(f"{path}, line {number}: invalid JSON ({err.msg})") from None
+    return records
 
 
 def plot_training_curves(run_dirs: Sequence[PathLike], output: PathLike) -> None:

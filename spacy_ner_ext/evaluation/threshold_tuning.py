@@ -22,6 +22,7 @@ from spacy.training import Example
 
 from ..errors import UserInputError
 from ..pipeline.described_types import threshold_array
+from ..pipeline.torch_pipe import trimmed_predictions
 from .calibration import expected_calibration_error
 
 THRESHOLD_GRID = tuple(round(t, 2) for t in numpy.arange(0.05, 0.951, 0.05))
@@ -80,6 +81,7 @@ class DevScores:
         for i in range(0, len(docs), batch_size):
             self.logits.extend(self.pipe.predict_logits(docs[i:i + batch_size]))
         index = {label: j for j, label in enumerate(self.pipe.labels)}
+        self.docs = docs
         self.gold = []
         for doc, eg in zip(docs, examples):
             aligned = Example(doc, eg.reference).get_aligned_spans_y2x(self.pipe._gold_spans(eg.reference), allow_overlap=True)
@@ -93,7 +95,8 @@ class DevScores:
         labels = list(self.pipe.labels)
         tp, fp, fn = (numpy.zeros(len(labels) + 1) for _ in range(3))  # last column: unknown gold types
         confidences, correct = [], []
-        for gold, predicted in zip(self.gold, predictions):
+        for doc, gold, predicted in zip(self.docs, self.gold, predictions):
+            predicted = trimmed_predictions(doc, predicted)  # what set_annotations would keep
             for start, end, t, score in predicted:
                 hit = (start, end, t) in gold
                 tp[t] += hit

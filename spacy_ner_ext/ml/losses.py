@@ -11,6 +11,7 @@ import torch.nn.functional as F
 # `thinc_losses`, which is where pyproject.toml lists these, so a config naming one of them
 # resolves in a process that never imported this module.
 from spacy.util import registry
+
 from ..errors import UserInputError
 
 

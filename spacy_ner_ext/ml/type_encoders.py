@@ -19,6 +19,7 @@ from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v3, torch2xp, xp2torch
 from thinc.types import Floats2d
 
 from .backbone import DEFAULT_MODEL_NAME, model_load_error, resolve_model_name
+from .type_vectors import warn_if_longer
 
 
 class TypeInput(NamedTuple):
@@ -111,11 +112,17 @@ def transformer_type_encoder(name: str = DEFAULT_MODEL_NAME, max_length: int = 6
     """name: the transformer that reads the descriptions ("default": the packaged MiniLM).
     It is read when the model is initialized; a saved pipeline carries its own copy."""
 
+    checked = set()  # descriptions already measured against max_length (warned once each)
+
     def convert_inputs(model: Model, X: TypeInput, is_train: bool):
         module = model.shims[0]._model
         if module.tokenizer is None:
             raise ValueError(f"The description transformer '{name}' is not initialized: initialize the "
                              "pipeline (spacy train does) or load a trained one")
+        new = [text for text in X.texts if text not in checked]
+        if new:
+            warn_if_longer(new, module.tokenizer, max_length, f"the description transformer {name}")
+            checked.update(new)
         batch = module.tokenizer(list(X.texts), padding=True, truncation=True, max_length=max_length,
                                  return_tensors="pt")
         device = model.shims[0].device

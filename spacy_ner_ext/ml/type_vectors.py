@@ -102,15 +102,21 @@ class TypeVectors:
 
 
 def warn_if_cut(descriptions: Dict[str, str], encoder_name: str) -> None:
-    """Warn, naming the type, when a description is longer than the encoder's window."""
+    """Warn, naming the type, when a description is longer than the sentence encoder's window."""
     encoder = _encoder(encoder_name)
     window = getattr(encoder, "max_seq_length", None)
-    if not window:
-        return
-    lengths = encoder.tokenizer(list(descriptions.values()), add_special_tokens=True)["input_ids"]
-    for (label, text), ids in zip(descriptions.items(), lengths):
+    if window:
+        warn_if_longer(list(descriptions.values()), encoder.tokenizer, window, f"the description encoder {encoder_name}",
+                       list(descriptions))
+
+
+def warn_if_longer(texts: List[str], tokenizer, window: int, reader: str, labels: Optional[List[str]] = None) -> None:
+    """A DescriptionWarning for each text of more word pieces than `reader` reads, saying how
+    much of it is read."""
+    lengths = tokenizer(list(texts), add_special_tokens=True)["input_ids"]
+    for i, (text, ids) in enumerate(zip(texts, lengths)):
         if len(ids) > window:
-            read = encoder.tokenizer.decode(ids[1:window - 1]) if window > 2 else ""
-            warnings.warn(f"The description of {label!r} is {len(ids)} word pieces long; the description encoder "
-                          f"{encoder_name} reads the first {window}, up to {read[-40:]!r}", DescriptionWarning,
-                          stacklevel=3)
+            read = tokenizer.decode(ids[1:window - 1]) if window > 2 else ""
+            named = f"of {labels[i]!r} " if labels else f"{text[:30]!r}... "
+            warnings.warn(f"The description {named}is {len(ids)} word pieces long; {reader} reads the first "
+                          f"{window}, up to {read[-40:]!r}", DescriptionWarning, stacklevel=4)

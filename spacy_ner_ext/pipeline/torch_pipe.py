@@ -26,6 +26,20 @@ def trim_whitespace(doc: Doc, start: int, end: int) -> Tuple[int, int]:
     return start, end
 
 
+def trimmed_predictions(doc: Doc, predictions: Sequence[Prediction]) -> List[Prediction]:
+    """The predictions, none starting or ending on a whitespace token (as spaCy's `ner` has it):
+    such tokens are trimmed off, and a prediction of whitespace alone is dropped. Trimming only
+    shrinks spans, so flat predictions stay apart; two nested ones trimmed to the same span and
+    type are one, with the higher score. Entities set on docs and the scores that threshold
+    tuning counts both come from here."""
+    kept: Dict[Tuple[int, int, Union[int, str]], float] = {}
+    for start, end, label, score in predictions:
+        start, end = trim_whitespace(doc, start, end)
+        if start < end and ((start, end, label) not in kept or score > kept[(start, end, label)]):
+            kept[(start, end, label)] = score
+    return [(start, end, label, score) for (start, end, label), score in kept.items()]
+
+
 class TorchNerPipe(TrainablePipe):
     """Subclasses give `_train_input(examples)` -> (model input, extra arguments of get_loss)
     and `get_loss(examples, outputs, *extra)` -> (loss, gradient of the outputs).
@@ -56,21 +70,9 @@ class TorchNerPipe(TrainablePipe):
         return losses
 
     def make_spans(self, doc: Doc, predictions: Sequence[Prediction]) -> List[Span]:
-        """Spans of the predictions, none starting or ending on a whitespace token (as spaCy's
-        `ner` has it): such tokens are trimmed off, and a prediction of whitespace alone is
-        dropped. Trimming only shrinks spans, so flat predictions stay apart; two nested ones
-        trimmed to the same span and type are one, with the higher score."""
-        kept: Dict[Tuple[int, int, str], float] = {}
-        for start, end, label, score in predictions:
-            start, end = trim_whitespace(doc, start, end)
-            if start == end:
-                continue
-            key = (start, end, label if isinstance(label, str) else self.labels[label])
-            if key not in kept or score > kept[key]:
-                kept[key] = score
         spans = []
-        for (start, end, label), score in kept.items():
-            span = Span(doc, start, end, label=label)
+        for start, end, label, score in trimmed_predictions(doc, predictions):
+            span = Span(doc, start, end, label=label if isinstance(label, str) else self.labels[label])
             span._.ner_score = score
             spans.append(span)
         return spans

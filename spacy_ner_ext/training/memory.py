@@ -17,6 +17,7 @@ from typing import Any, Callable, Dict, Optional
 
 from spacy.language import Language
 from spacy.util import registry
+
 from ..errors import UserInputError
 
 _libc = None

@@ -9,6 +9,7 @@ from spacy.language import Language
 from spacy.util import registry
 
 from .jsonl_logger import flatten_scores
+from ..errors import UserInputError
 
 
 def _learn_rate_schedule(nlp: Language) -> Callable[[int], Optional[float]]:
@@ -90,7 +91,7 @@ def read_scalars(log_dir: Union[str, Path]) -> Iterator[Tuple[str, int, str, flo
     log_dir = Path(log_dir)
     runs = sorted({p.parent for p in log_dir.rglob("events.out.tfevents.*")})
     if not runs:
-        raise FileNotFoundError(f"{log_dir}: no TensorBoard event files")
+        raise UserInputError(f"{log_dir}: no TensorBoard event files")
     for run in runs:
         acc = EventAccumulator(str(run), size_guidance={"scalars": 0})
         acc.Reload()

@@ -3,6 +3,7 @@ from typing import Dict, Tuple
 
 import torch
 from torch import nn
+
 from ...errors import UserInputError
 
 

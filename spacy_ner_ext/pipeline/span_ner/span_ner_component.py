@@ -193,7 +193,7 @@ class SpanNER(DescribedTypesPipe):
             return super().set_annotations(docs, predictions)
         for doc, spans in zip(docs, predictions):
             group = SpanGroup(doc, name=key, spans=self.make_spans(doc, spans))
-            group.attrs["scores"] = [s[3] for s in spans]
+            group.attrs["scores"] = [span._.ner_score for span in group]
             doc.spans[key] = group
 
     def score(self, examples: Iterable[Example], **kwargs) -> Dict:
