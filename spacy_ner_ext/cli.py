@@ -113,10 +113,8 @@ def _options(format: str, scheme, tag_column, token_prefix, n_sents, separator, 
 
 
 def _check_output(path: Path, what: str) -> None:
-    if path.suffix not in WRITERS:
+    if path.suffix not in WRITERS:  # (a folder is refused by typer already: dir_okay=False)
         raise UserInputError(f"{path}: {what} must end in one of {', '.join(WRITERS)}")
-    if path.is_dir():
-        raise UserInputError(f"{path}: {what} is a folder; give a file name ending in one of {', '.join(WRITERS)}")
 
 
 def _write(docs, path: Path) -> None:
@@ -127,6 +125,16 @@ def _write(docs, path: Path) -> None:
     else:
         writer(docs, path)
     msg.good(f"Wrote {len(docs)} docs, {sum(len(d.ents) for d in docs)} entities to {path}")
+
+
+def _check_copy_target(model: str, output: Path) -> None:
+    """A command that writes a changed copy of a pipeline never writes it over the original."""
+    source = Path(model).resolve()
+    target = output.resolve()
+    if Path(model).exists() and (target == source or source in target.parents or target in source.parents):
+        raise UserInputError(f"{output}: the copy would be written over the pipeline {model} itself; give another folder")
+    if output.exists() and not output.is_dir():
+        raise UserInputError(f"{output}: exists and is not a folder")
 
 
 def _inferred_format(path: Path) -> str:
@@ -156,7 +164,7 @@ def _use_gpu(gpu_id: int) -> None:
 @app.command()
 def convert(
     input_path: Path = typer.Argument(..., exists=True, dir_okay=False, help="Corpus file"),
-    output_path: Path = typer.Argument(..., help="Output: .spacy, .jsonl, .json (GLiNER) or .conll"),
+    output_path: Path = typer.Argument(..., dir_okay=False, help="Output: .spacy, .jsonl, .json (GLiNER) or .conll"),
     format: Optional[str] = typer.Option(None, callback=_one_of(*FORMATS),
                                          help=f"Input format: {', '.join(FORMATS)} (default: from what the file holds)"),
     lang: str = typer.Option("en", help="Language of the tokenizer for text formats"),
@@ -175,7 +183,7 @@ def convert(
     fuzzy_threshold: float = typer.Option(90.0, min=0.0, max=100.0,
                                           help="raw: rapidfuzz score (0-100) for mentions not found exactly"),
     limit: int = typer.Option(0, min=0, help="Read at most this many sentences/examples (0: all)"),
-    dev_output: Optional[Path] = typer.Option(None, help="Also write a dev split here"),
+    dev_output: Optional[Path] = typer.Option(None, dir_okay=False, help="Also write a dev split here"),
     dev_ratio: float = typer.Option(0.1, callback=_between_0_and_1,
                                     help="Share of examples for --dev-output (between 0 and 1)"),
     seed: int = typer.Option(0, help="Seed of the dev split"),
@@ -204,15 +212,15 @@ def convert(
 def evaluate(
     model: str = typer.Argument(..., help="Pipeline name or folder"),
     data: Path = typer.Argument(..., exists=True, dir_okay=False, help="Gold data: .spacy, or a corpus file with --format"),
-    output: Path = typer.Option(Path("test_results.json"), help="Where to write the scores (JSON)"),
-    displacy_page: Optional[Path] = typer.Option(None, help="Write an HTML page of sample predictions here"),
+    output: Path = typer.Option(Path("test_results.json"), dir_okay=False, help="Where to write the scores (JSON)"),
+    displacy_page: Optional[Path] = typer.Option(None, dir_okay=False, help="Write an HTML page of sample predictions here"),
     displacy_limit: int = typer.Option(50, min=0, help="Examples on the HTML page"),
     format: Optional[str] = typer.Option(None, callback=_one_of(*FORMATS),
                                          help="Format of DATA when it is not .spacy (default: from what it holds)"),
     batch_size: int = typer.Option(64, min=1, help="nlp.pipe batch size"),
     gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
     reliability_diagram: Optional[Path] = typer.Option(
-        None, help="Write the reliability diagram of the entity scores here (PNG; pipelines that score entities)"),
+        None, dir_okay=False, help="Write the reliability diagram of the entity scores here (PNG; pipelines that score entities)"),
 ):
     """Entity-level precision, recall and F1 (micro, macro, per type) of a pipeline on gold data,
     and the expected calibration error of its entity scores."""
@@ -260,13 +268,14 @@ def tune_thresholds(
     per_type: bool = typer.Option(True, "--per-type/--global-only", help="Tune a threshold per type, or one for all"),
     calibrate: bool = typer.Option(False, "--calibrate", help="First fit a temperature that lowers dev ECE"),
     batch_size: int = typer.Option(64, min=1, help="Docs per batch"),
-    summary_json: Optional[Path] = typer.Option(None, "--summary", help="Also write before/after as JSON here"),
+    summary_json: Optional[Path] = typer.Option(None, "--summary", dir_okay=False, help="Also write before/after as JSON here"),
     gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
 ):
     """Thresholds (per type, or one) that maximize dev F1, and optionally a calibration
     temperature, written into a copy of the pipeline; prints dev F1 and ECE before and after."""
     from .evaluation.threshold_tuning import apply_setting, tune
 
+    _check_copy_target(model, output)
     _use_gpu(gpu_id)
     nlp = load_pipeline(model)
     if component is None:
@@ -313,6 +322,7 @@ def quantize(
     """A copy of a pipeline that int8-quantizes its torch Linear layers (transformer and heads)
     when it is loaded, for CPU inference. The copy holds the float weights; on a GPU it refuses
     to load: use the original there."""
+    _check_copy_target(model, output)
     nlp = load_pipeline(model)
     if "int8_quantizer" in nlp.pipe_names:
         raise UserInputError(f"{model} quantizes itself already (it has an int8_quantizer)")
@@ -328,7 +338,7 @@ def quantize(
 def benchmark(
     models: List[str] = typer.Argument(..., help="Pipelines to measure side by side"),
     data: Path = typer.Option(..., exists=True, dir_okay=False, help="Text to run (.spacy)"),
-    output: Path = typer.Option(Path("results/benchmark.json"), help="JSON results"),
+    output: Path = typer.Option(Path("results/benchmark.json"), dir_okay=False, help="JSON results"),
     batch_size: int = typer.Option(64, min=1, help="nlp.pipe batch size"),
     max_words: int = typer.Option(0, min=0, help="Use at most this many words (0: all)"),
     config: List[Path] = typer.Option([], exists=True, dir_okay=False, help="Also time training with these configs"),
@@ -368,14 +378,14 @@ def _read_dataset_split(path: Path, format: Optional[str], lang: str = "en", **o
 @app.command()
 def fewshot(
     configs: List[Path] = typer.Argument(..., exists=True, help="Configs to compare on the same samples"),
-    train_data: Path = typer.Option(..., exists=True, help="Pool to sample from (.spacy)"),
-    test_data: Path = typer.Option(..., exists=True, help="Test set (.spacy)"),
+    train_data: Path = typer.Option(..., exists=True, dir_okay=False, help="Pool to sample from (.spacy)"),
+    test_data: Path = typer.Option(..., exists=True, dir_okay=False, help="Test set (.spacy)"),
     k: List[int] = typer.Option([5, 10, 20, 50], min=1, help="Examples per type"),
     seed: List[int] = typer.Option([0, 1, 2], help="Sampling and training seeds"),
     steps: int = typer.Option(100, min=1, help="Training steps per run"),
     descriptions: Optional[Path] = typer.Option(None, exists=True, dir_okay=False,
                                                 help="Descriptions of the dataset's types"),
-    output: Path = typer.Option(Path("results/fewshot.json"), help="JSON results"),
+    output: Path = typer.Option(Path("results/fewshot.json"), dir_okay=False, help="JSON results"),
     backbone: Optional[str] = typer.Option(None, help="Override the transformer of every config"),
     gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
     jobs: int = typer.Option(1, min=1, help="Runs at a time (each in its own process)"),
@@ -396,9 +406,9 @@ def fewshot(
 @app.command()
 def zeroshot(
     model: str = typer.Argument(..., help="A trained pipeline with span_ner or contrastive_ner"),
-    data: Path = typer.Argument(..., exists=True, help="Test set of another dataset (.spacy)"),
+    data: Path = typer.Argument(..., exists=True, dir_okay=False, help="Test set of another dataset (.spacy)"),
     descriptions: Path = typer.Option(..., exists=True, dir_okay=False, help="That dataset's type descriptions (JSON)"),
-    output: Path = typer.Option(Path("results/zeroshot.json"), help="JSON results"),
+    output: Path = typer.Option(Path("results/zeroshot.json"), dir_okay=False, help="JSON results"),
     gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
 ):
     """Score a pipeline on types it never saw, given only their descriptions."""
@@ -414,8 +424,9 @@ def zeroshot(
 
 @app.command()
 def ablation(
-    config: Path = typer.Argument(Path("configs/token_softmax.cfg"), exists=True, help="Config whose loss is swapped"),
-    test_data: Path = typer.Option(..., exists=True, help="Test set (.spacy)"),
+    config: Path = typer.Argument(Path("configs/token_softmax.cfg"), exists=True, dir_okay=False,
+                                  help="Config whose loss is swapped"),
+    test_data: Path = typer.Option(..., exists=True, dir_okay=False, help="Test set (.spacy)"),
     loss: List[str] = typer.Option(["cross_entropy", "label_smoothing", "focal", "dice", "embedding_label_smoothing",
                                     "ce+soft_iou"],
                                    help="Losses to compare (names in spacy_ner_ext.ablation.LOSSES)"),
@@ -423,8 +434,8 @@ def ablation(
     component: str = typer.Option("token_ner", help="Component whose loss is replaced"),
     train_data: Optional[Path] = typer.Option(None, help="Override paths.train"),
     dev_data: Optional[Path] = typer.Option(None, help="Override paths.dev"),
-    output: Path = typer.Option(Path("results/ablation.json"), help="JSON table"),
-    chart: Path = typer.Option(Path("results/ablation.png"), help="Bar chart (PNG)"),
+    output: Path = typer.Option(Path("results/ablation.json"), dir_okay=False, help="JSON table"),
+    chart: Path = typer.Option(Path("results/ablation.png"), dir_okay=False, help="Bar chart (PNG)"),
     backbone: Optional[str] = typer.Option(None, help="Override the transformer"),
     gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
     jobs: int = typer.Option(1, min=1, help="Runs at a time (each in its own process)"),
@@ -481,7 +492,7 @@ def train(
 @app.command("export-tensorboard")
 def export_tensorboard(
     log_dir: Path = typer.Argument(..., exists=True, file_okay=False, help="TensorBoard log folder"),
-    output: Path = typer.Argument(..., help="CSV file: run, step, metric, value, wall_time"),
+    output: Path = typer.Argument(..., dir_okay=False, help="CSV file: run, step, metric, value, wall_time"),
 ):
     """Turn TensorBoard event files into a CSV table, one row per step and metric."""
     from .training.tensorboard_logger import export_csv
@@ -492,7 +503,7 @@ def export_tensorboard(
 @app.command("plot-curves")
 def plot_curves(
     runs: List[Path] = typer.Argument(..., exists=True, file_okay=False, help="Training output folders"),
-    output: Path = typer.Option(Path("results/training_curves.png"), help="PNG file"),
+    output: Path = typer.Option(Path("results/training_curves.png"), dir_okay=False, help="PNG file"),
 ):
     """Training loss and dev F1 by step for one or several runs."""
     from .evaluation.plots import plot_training_curves
@@ -504,7 +515,7 @@ def plot_curves(
 @app.command("plot-types")
 def plot_types(
     results: List[str] = typer.Argument(..., help="NAME=path/to/test_results.json, one per pipeline"),
-    output: Path = typer.Option(Path("results/per_type_f1.png"), help="PNG file"),
+    output: Path = typer.Option(Path("results/per_type_f1.png"), dir_okay=False, help="PNG file"),
 ):
     """Per-type test F1 of several pipelines side by side."""
     from .evaluation.plots import plot_per_type_f1
@@ -522,7 +533,7 @@ def plot_types(
 @app.command()
 def report(
     run: Path = typer.Argument(..., exists=True, file_okay=False, help="Training output folder"),
-    output: Optional[Path] = typer.Option(None, help="HTML file (default: RUN/report.html)"),
+    output: Optional[Path] = typer.Option(None, dir_okay=False, help="HTML file (default: RUN/report.html)"),
 ):
     """A one-page HTML report of a run: scores, plots, sample predictions, config."""
     from .evaluation.report import write_report
@@ -554,7 +565,7 @@ def annotate_command(
     concurrency: int = typer.Option(1, min=1, help="Ray: pipeline actors"),
     num_cpus: float = typer.Option(1.0, min=0.01, help="Ray: CPUs per actor"),
     num_gpus: float = typer.Option(0.0, min=0.0, help="Ray: GPUs per actor"),
-    summary_json: Optional[Path] = typer.Option(None, "--summary", help="Also write the counts and times as JSON here"),
+    summary_json: Optional[Path] = typer.Option(None, "--summary", dir_okay=False, help="Also write the counts and times as JSON here"),
 ):
     """Annotate a corpus with a trained pipeline, shard by shard: complete output shards, a
     manifest to resume from (run the same command again), bad records in errors.jsonl."""
@@ -590,7 +601,7 @@ def benchmark_annotate(
     mode: List[str] = typer.Option(["plain", "n_process=2", "ray, 1 actor", "ray, 2 actors"],
                                    help="Ways to run: plain, n_process=2, 'ray, 1 actor', 'ray, 2 actors'"),
     batch_size: int = typer.Option(64, min=1, help="Batch size"),
-    output: Path = typer.Option(Path("results/annotate_benchmark.json"), help="JSON results"),
+    output: Path = typer.Option(Path("results/annotate_benchmark.json"), dir_okay=False, help="JSON results"),
 ):
     """records/s, words/s and peak memory per worker of `annotate`, in each way of running it."""
     from .experiments.annotate_benchmark import MODES, measure

@@ -62,6 +62,7 @@ def files(tmp_path):
     (tmp_path / "foo.conll").write_text("x B-FOO\ny O\n", encoding="utf8")
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "training_log.jsonl").write_text('{"step": 0, "score": 0.1}\n{"step": 1, "sc\n')
+    (tmp_path / "run" / "test_results.json").write_text('{"per_type": {}, \n "test_metrics": ')
     return tmp_path
 
 
@@ -74,7 +75,7 @@ ARGUMENT_CASES = {
     "unknown format": (["convert", "{good.conll}", "{o.spacy}", "--format", "foo"], 2,
                        "'--format': 'foo' is not one of conll, jsonl, gliner, raw"),
     "negative limit": (["convert", "{good.conll}", "{o.spacy}", "--limit", "-1"], 2, "'--limit'"),
-    "output is a folder": (["convert", "{good.conll}", "{folder}"], 1, "folder: the output must end in one of"),
+    "output is a folder": (["convert", "{good.conll}", "{folder}"], 2, "folder' is a directory"),
     "output suffix": (["convert", "{good.conll}", "{o.txt}"], 1, "o.txt: the output must end in one of .spacy"),
     "annotate: descriptions a list": (["annotate", SPAN, "{good.conll}", "{out}", "--input-format", "txt",
                                        "--descriptions", "{list.json}"], 1,
@@ -103,9 +104,18 @@ ARGUMENT_CASES = {
     "tune: other types": (["tune-thresholds", SPAN, "{foo.conll}", "{tuned}"], 1, "(its entity types are FOO)"),
     "annotate: batch size 0": (["annotate", SPAN, "{good.conll}", "{out}", "--batch-size", "0"], 2, "'--batch-size'"),
     "a missing argument": (["convert"], 2, "Missing argument"),
+    "tune: over the original": (["tune-thresholds", SPAN, "{good.conll}", SPAN], 1,
+                                "the copy would be written over the pipeline"),
+    "quantize: over the original": (["quantize", SPAN, SPAN / "span_ner"], 1,
+                                    "the copy would be written over the pipeline"),
+    "scores to a folder": (["evaluate", SPAN, "{good.conll}", "--output", "{folder}"], 2, "is a directory"),
     "empty separator": (["convert", "{good.conll}", "{o.spacy}", "--separator", ""], 1,
                         "separator must be a non-empty string"),
     "unknown language": (["convert", "{good.conll}", "{o.spacy}", "--lang", "xx1"], 1, "--lang xx1: "),
+    "report: malformed results": (["report", "{run}", "--output", "{o.html}"], 1,
+                                  "run/test_results.json, line 2: invalid JSON"),
+    "plot-types: malformed results": (["plot-types", "span={run}/test_results.json", "--output", "{o.png}"], 1,
+                                      "test_results.json, line 2: invalid JSON"),
     "plot-curves: malformed log": (["plot-curves", "{run}", "--output", "{o.png}"], 1,
                                    "run/training_log.jsonl, line 2: invalid JSON"),
 }
@@ -115,17 +125,17 @@ ARGUMENT_CASES = {
 def test_bad_arguments_and_files_give_one_line_before_any_work(files, case):
     args, code, expected = ARGUMENT_CASES[case]
     (files / "bad.conll").write_text("john B-PER\nsmith NNP I-PER\n", encoding="utf8")
-    args = [files / a[1:-1] if isinstance(a, str) and a.startswith("{") else a for a in args]
+    args = [re.sub(r"\{([^}]+)\}", lambda m: str(files / m.group(1)), a) if isinstance(a, str) else a for a in args]
     assert_fails(invoke(*args), code, expected)
     # Nothing was written: no output file, no output folder left empty.
     assert not any((files / name).exists()
-                   for name in ("o.spacy", "o.txt", "o.png", "out", "tuned", "test_results.json"))
+                   for name in ("o.spacy", "o.txt", "o.png", "o.html", "out", "tuned", "test_results.json"))
 
 
 def test_a_gpu_id_without_a_gpu_is_one_line(files):
     pytest.importorskip("torch")
     try:
-        import cupy  # noqa: F401
+        import cupy  # noqa: F401 (only whether it imports)
 
         pytest.skip("this machine has CuPy: --gpu-id 0 may work here")
     except ImportError:

@@ -25,6 +25,16 @@ def read_text(path: Union[str, Path]) -> str:
     return text
 
 
+def read_json_file(path: Union[str, Path]) -> Any:
+    """A JSON file's value; invalid JSON is a CorpusFormatError naming the file and line."""
+    import json
+
+    try:
+        return json.loads(read_text(path))
+    except json.JSONDecodeError as err:
+        raise CorpusFormatError(path, err.lineno, f"invalid JSON: {err.msg}") from None
+
+
 def text_lines(text: str) -> List[str]:
     """The lines of a corpus file: they end at "\n" (with an optional "\r" before it) and
     nowhere else. str.splitlines would also end a line at a "\r" alone or a Unicode line

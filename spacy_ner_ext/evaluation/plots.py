@@ -3,6 +3,7 @@ import json
 from pathlib import Path
 from typing import Dict, List, Sequence, Union
 
+from ..corpus.io import read_json_file
 from ..errors import UserInputError
 
 PathLike = Union[str, Path]
@@ -58,7 +59,7 @@ def plot_training_curves(run_dirs: Sequence[PathLike], output: PathLike) -> None
 def plot_per_type_f1(results: Dict[str, PathLike], output: PathLike) -> None:
     """results: {pipeline name: test_results.json}; grouped bars of F1 per type and overall."""
     plt = _pyplot()
-    loaded = {name: json.loads(Path(path).read_text(encoding="utf8")) for name, path in results.items()}
+    loaded = {name: read_json_file(path) for name, path in results.items()}
     types = sorted({t for r in loaded.values() for t in r["per_type"]})
     groups = types + ["micro", "macro"]
     width = 0.8 / max(len(loaded), 1)

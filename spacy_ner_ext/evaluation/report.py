@@ -2,9 +2,10 @@
 import base64
 import os
 import html
-import json
 from pathlib import Path
 from typing import Optional, Union
+
+from ..corpus.io import read_json_file
 
 PathLike = Union[str, Path]
 
@@ -37,7 +38,7 @@ def write_report(run_dir: PathLike, output: Optional[PathLike] = None) -> Path:
     parts = [f"<h1>Training run: {html.escape(run_dir.name)}</h1>"]
     results_path = run_dir / "test_results.json"
     if results_path.exists():
-        results = json.loads(results_path.read_text(encoding="utf8"))
+        results = read_json_file(results_path)
         speed = results.get("speed", {})
         parts.append("<h2>Scores on the test set</h2>" + _scores_table(results))
         calibration = results.get("calibration")
