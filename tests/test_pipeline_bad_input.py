@@ -104,6 +104,8 @@ DAMAGE = {
     "empty description": ("span_ner", lambda p: edit_cfg(p / "span_ner" / "cfg", descriptions={"LOC": "", "ORG": "ORG",
                                                                                                "PER": "PER"}),
                           "span_ner/cfg, label 'LOC': the description must be a non-empty string"),
+    "token_ner labels and tag layer": ("token_ner", lambda p: edit_cfg(p / "token_ner" / "cfg", labels=["LOC", "ORG"]),
+                                       "token_ner/cfg: damaged: its 2 labels make 5 BIO tags, but the saved model has 7"),
     "no config": ("span_ner", lambda p: (p / "config.cfg").unlink(), "not a spaCy pipeline folder (no config.cfg)"),
 }
 

@@ -7,6 +7,7 @@ likelihood of the gold sequence (plus the token loss, if one is given) and Viter
 never takes a forbidden transition.
 """
 from itertools import islice
+from pathlib import Path
 from typing import Callable, Iterable, List, Optional, Tuple
 
 import numpy
@@ -25,7 +26,7 @@ from ...ml.torch_bridge import loss_and_gradients
 from ..torch_pipe import TorchNerPipe
 from ...ml.activations import softmax
 from .crf import allowed_transitions, crf_log_likelihood, viterbi
-from ...errors import UserInputError
+from ...errors import DamagedPipelineError, UserInputError
 
 DEFAULT_TOKEN_NER_MODEL = """
 [model]
@@ -84,6 +85,24 @@ class TokenNER(TorchNerPipe):
         self.cfg["labels"] = list(self.labels) + [label]
         self.model.attrs["set_n_tags"](self.model, len(self.tags))
         return 1
+
+    def from_disk(self, path, *, exclude=tuple()) -> "TokenNER":
+        super().from_disk(path, exclude=exclude)
+        self._check_tag_layer(f"{Path(path) / 'cfg'}")
+        return self
+
+    def from_bytes(self, bytes_data, *, exclude=tuple()) -> "TokenNER":
+        super().from_bytes(bytes_data, exclude=exclude)
+        self._check_tag_layer(f"the bytes of {self.name}")
+        return self
+
+    def _check_tag_layer(self, where: str) -> None:
+        """Labels that do not fit the saved tag layer fail at load time, not at the first doc."""
+        output = self.model.get_ref("tagger").shims[0]._model.output
+        if output is not None and output.out_features != len(self.tags):
+            raise DamagedPipelineError(
+                f"{where}: damaged: its {len(self.labels)} labels make {len(self.tags)} "
+                f"{self.cfg['scheme'].upper()} tags, but the saved model has {output.out_features}")
 
     def _allowed(self) -> numpy.ndarray:
         """Allowed transitions (rows), then start and end; computed once per tag set, since
