@@ -54,6 +54,13 @@ class OneLineErrors(TyperGroup):
         except UserInputError as err:
             fail(str(err))
             raise typer.Exit(1) from None
+        except OSError as err:
+            # A path the file system refuses (no such folder, a file where a folder should be,
+            # no permission, disk full): the user's to fix, named in one line.
+            if err.filename is None:
+                raise
+            fail(f"{err.filename}: {err.strerror or err}")
+            raise typer.Exit(1) from None
 
     def main(self, *args, standalone_mode: bool = True, **kwargs):
         if not standalone_mode:
@@ -127,6 +134,35 @@ def _write(docs, path: Path) -> None:
     msg.good(f"Wrote {len(docs)} docs, {sum(len(d.ents) for d in docs)} entities to {path}")
 
 
+def _check_outputs(inputs, outputs) -> None:
+    """Files a command writes (`outputs`: {option: path or None}) never replace what it reads
+    (`inputs`: files, and pipeline or run folders, which no output may lie inside), nor each
+    other, nor lie below a file."""
+    given = {name: Path(path) for name, path in outputs.items() if path is not None}
+    sources = [Path(p).resolve() for p in inputs if p is not None and Path(p).exists()]
+    for name, path in given.items():
+        target = path.resolve()
+        for source in sources:
+            if target == source or (source.is_dir() and source in target.parents):
+                raise UserInputError(f"{path}: {name} would be written over the input {source}; give another path")
+        for other, other_path in given.items():
+            if other != name and (target == other_path.resolve() or target in other_path.resolve().parents):
+                raise UserInputError(f"{path}: {name} and {other} would be written to the same place")
+        blocking = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
+        if blocking is not None:
+            raise UserInputError(f"{path}: {name} lies below {blocking}, which is a file, not a folder")
+
+
+def _image_path(value: Optional[Path]) -> Optional[Path]:
+    """An option naming an image to write: a suffix matplotlib writes, checked before any work."""
+    if value is None:
+        return value
+    formats = ("png", "svg", "pdf", "jpg", "jpeg", "eps", "ps", "tif", "tiff", "webp")
+    if value.suffix.lower().lstrip(".") not in formats:
+        raise typer.BadParameter(f"{value}: an image file name ending in one of .{', .'.join(formats)}")
+    return value
+
+
 def _check_copy_target(model: str, output: Path) -> None:
     """A command that writes a changed copy of a pipeline never writes it over the original."""
     source = Path(model).resolve()
@@ -135,6 +171,8 @@ def _check_copy_target(model: str, output: Path) -> None:
         raise UserInputError(f"{output}: the copy would be written over the pipeline {model} itself; give another folder")
     if output.exists() and not output.is_dir():
         raise UserInputError(f"{output}: exists and is not a folder")
+    if output.is_dir() and any(output.iterdir()) and not (output / "config.cfg").is_file():
+        raise UserInputError(f"{output}: a folder that holds files but no pipeline: give an empty or new folder")
 
 
 def _inferred_format(path: Path) -> str:
@@ -218,12 +256,15 @@ def evaluate(
     format: Optional[str] = typer.Option(None, callback=_one_of(*FORMATS),
                                          help="Format of DATA when it is not .spacy (default: from what it holds)"),
     batch_size: int = typer.Option(64, min=1, help="nlp.pipe batch size"),
-    gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
+    gpu_id: int = typer.Option(-1, min=-1, help="GPU id, -1 for CPU"),
     reliability_diagram: Optional[Path] = typer.Option(
-        None, dir_okay=False, help="Write the reliability diagram of the entity scores here (PNG; pipelines that score entities)"),
+        None, dir_okay=False, callback=_image_path,
+        help="Write the reliability diagram of the entity scores here (PNG; pipelines that score entities)"),
 ):
     """Entity-level precision, recall and F1 (micro, macro, per type) of a pipeline on gold data,
     and the expected calibration error of its entity scores."""
+    _check_outputs([model, data], {"--output": output, "--displacy-page": displacy_page,
+                                   "--reliability-diagram": reliability_diagram})
     _use_gpu(gpu_id)
     nlp = load_pipeline(model)
     if data.suffix != ".spacy":
@@ -269,13 +310,14 @@ def tune_thresholds(
     calibrate: bool = typer.Option(False, "--calibrate", help="First fit a temperature that lowers dev ECE"),
     batch_size: int = typer.Option(64, min=1, help="Docs per batch"),
     summary_json: Optional[Path] = typer.Option(None, "--summary", dir_okay=False, help="Also write before/after as JSON here"),
-    gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
+    gpu_id: int = typer.Option(-1, min=-1, help="GPU id, -1 for CPU"),
 ):
     """Thresholds (per type, or one) that maximize dev F1, and optionally a calibration
     temperature, written into a copy of the pipeline; prints dev F1 and ECE before and after."""
     from .evaluation.threshold_tuning import apply_setting, tune
 
     _check_copy_target(model, output)
+    _check_outputs([model, dev_data], {"OUTPUT": output, "--summary": summary_json})
     _use_gpu(gpu_id)
     nlp = load_pipeline(model)
     if component is None:
@@ -323,6 +365,7 @@ def quantize(
     when it is loaded, for CPU inference. The copy holds the float weights; on a GPU it refuses
     to load: use the original there."""
     _check_copy_target(model, output)
+    _check_outputs([model], {"OUTPUT": output})
     nlp = load_pipeline(model)
     if "int8_quantizer" in nlp.pipe_names:
         raise UserInputError(f"{model} quantizes itself already (it has an int8_quantizer)")
@@ -344,15 +387,19 @@ def benchmark(
     config: List[Path] = typer.Option([], exists=True, dir_okay=False, help="Also time training with these configs"),
     train_steps: int = typer.Option(20, min=1, help="Training steps to time per config"),
     train_data: Optional[Path] = typer.Option(None, help="Training data for --config (default: its paths.train)"),
-    gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
+    gpu_id: int = typer.Option(-1, min=-1, help="GPU id, -1 for CPU"),
     threads: int = typer.Option(0, min=0, help="torch threads (0: torch's default)"),
 ):
     """Inference words/s and peak memory of pipelines (and training words/s of configs), each
     measured in its own process, written side by side to one JSON file."""
     from .experiments.benchmark import inference_worker, machine_info, run_isolated, training_worker
 
-    for model in models:
-        check_pipeline_exists(model)  # before any measuring
+    _check_outputs([*models, data, *config, train_data], {"--output": output})
+    if data.suffix != ".spacy" or (train_data is not None and train_data.suffix != ".spacy"):
+        raise UserInputError(f"{data if data.suffix != '.spacy' else train_data}: the benchmark reads .spacy files "
+                             "(python -m spacy_ner_ext convert makes one)")
+    for model in models:  # before any measuring: a pipeline that does not load fails here, in one line
+        load_pipeline(model)
     results = {"machine": machine_info(), "inference": [], "training": []}
     for model in tqdm(models, desc="inference", unit="pipeline"):
         results["inference"].append(run_isolated(inference_worker, model, str(data), batch_size, max_words, gpu_id, threads))
@@ -387,10 +434,11 @@ def fewshot(
                                                 help="Descriptions of the dataset's types"),
     output: Path = typer.Option(Path("results/fewshot.json"), dir_okay=False, help="JSON results"),
     backbone: Optional[str] = typer.Option(None, help="Override the transformer of every config"),
-    gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
+    gpu_id: int = typer.Option(-1, min=-1, help="GPU id, -1 for CPU"),
     jobs: int = typer.Option(1, min=1, help="Runs at a time (each in its own process)"),
 ):
     """Train each config on K examples per type (several seeds) and score it: F1 mean and std."""
+    _check_outputs([*configs, train_data, test_data, descriptions], {"--output": output})
     from .experiments.fewshot import run_fewshot
 
     overrides = {"components.transformer.model.name": backbone} if backbone else {}
@@ -409,13 +457,20 @@ def zeroshot(
     data: Path = typer.Argument(..., exists=True, dir_okay=False, help="Test set of another dataset (.spacy)"),
     descriptions: Path = typer.Option(..., exists=True, dir_okay=False, help="That dataset's type descriptions (JSON)"),
     output: Path = typer.Option(Path("results/zeroshot.json"), dir_okay=False, help="JSON results"),
-    gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
+    gpu_id: int = typer.Option(-1, min=-1, help="GPU id, -1 for CPU"),
 ):
     """Score a pipeline on types it never saw, given only their descriptions."""
     from .experiments.fewshot import run_zeroshot
 
+    _check_outputs([model, data, descriptions], {"--output": output})
     _use_gpu(gpu_id)
-    result = run_zeroshot(model, _read_dataset_split(data, None), descriptions)
+    docs = _read_dataset_split(data, None)
+    result = run_zeroshot(model, docs, descriptions)
+    gold = {ent.label_ for doc in docs for ent in doc.ents}
+    described = set(result["config"]["labels"])
+    if gold and not gold & described:
+        msg.warn(f"{data} and {descriptions} share no entity type: gold types {', '.join(sorted(gold))}; described "
+                 f"{', '.join(sorted(described))}. Every score below is 0.")
     print_table(result, f"zero-shot: {model} on {data}")
     output.parent.mkdir(parents=True, exist_ok=True)
     srsly.write_json(output, result)
@@ -435,12 +490,14 @@ def ablation(
     train_data: Optional[Path] = typer.Option(None, help="Override paths.train"),
     dev_data: Optional[Path] = typer.Option(None, help="Override paths.dev"),
     output: Path = typer.Option(Path("results/ablation.json"), dir_okay=False, help="JSON table"),
-    chart: Path = typer.Option(Path("results/ablation.png"), dir_okay=False, help="Bar chart (PNG)"),
+    chart: Path = typer.Option(Path("results/ablation.png"), dir_okay=False, callback=_image_path,
+                               help="Bar chart (PNG)"),
     backbone: Optional[str] = typer.Option(None, help="Override the transformer"),
-    gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
+    gpu_id: int = typer.Option(-1, min=-1, help="GPU id, -1 for CPU"),
     jobs: int = typer.Option(1, min=1, help="Runs at a time (each in its own process)"),
 ):
     """Train one config with each loss for the same steps; F1 per loss and per type, JSON and PNG."""
+    _check_outputs([config, test_data, train_data, dev_data], {"--output": output, "--chart": chart})
     from .evaluation.plots import plot_ablation
     from .experiments.ablation import run_ablation
 
@@ -465,7 +522,7 @@ def train(
     ctx: typer.Context,
     config: Path = typer.Argument(..., exists=True, dir_okay=False, help="Training config"),
     output: Path = typer.Argument(..., help="Output folder"),
-    gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU"),
+    gpu_id: int = typer.Option(-1, min=-1, help="GPU id, -1 for CPU"),
 ):
     """`spacy train` (extra arguments are config overrides), leaving in OUTPUT a run.log of
     everything it printed (each line timestamped), the resolved config.cfg, TensorBoard events
@@ -497,16 +554,21 @@ def export_tensorboard(
     """Turn TensorBoard event files into a CSV table, one row per step and metric."""
     from .training.tensorboard_logger import export_csv
 
+    _check_outputs([log_dir], {"OUTPUT": output})
+
     msg.good(f"Wrote {export_csv(log_dir, output)} rows to {output}")
 
 
 @app.command("plot-curves")
 def plot_curves(
     runs: List[Path] = typer.Argument(..., exists=True, file_okay=False, help="Training output folders"),
-    output: Path = typer.Option(Path("results/training_curves.png"), dir_okay=False, help="PNG file"),
+    output: Path = typer.Option(Path("results/training_curves.png"), dir_okay=False, callback=_image_path,
+                                help="PNG file"),
 ):
     """Training loss and dev F1 by step for one or several runs."""
     from .evaluation.plots import plot_training_curves
+
+    _check_outputs(runs, {"--output": output})
 
     plot_training_curves(runs, output)
     msg.good(f"Wrote {output}")
@@ -515,7 +577,8 @@ def plot_curves(
 @app.command("plot-types")
 def plot_types(
     results: List[str] = typer.Argument(..., help="NAME=path/to/test_results.json, one per pipeline"),
-    output: Path = typer.Option(Path("results/per_type_f1.png"), dir_okay=False, help="PNG file"),
+    output: Path = typer.Option(Path("results/per_type_f1.png"), dir_okay=False, callback=_image_path,
+                                help="PNG file"),
 ):
     """Per-type test F1 of several pipelines side by side."""
     from .evaluation.plots import plot_per_type_f1
@@ -526,6 +589,7 @@ def plot_types(
         if not sep or not Path(path).exists():
             raise UserInputError(f"{item!r}: expected NAME=path/to/test_results.json of an existing file")
         pairs[name] = path
+    _check_outputs(list(pairs.values()), {"--output": output})
     plot_per_type_f1(pairs, output)
     msg.good(f"Wrote {output}")
 
@@ -537,6 +601,11 @@ def report(
 ):
     """A one-page HTML report of a run: scores, plots, sample predictions, config."""
     from .evaluation.report import write_report
+
+    if output is not None:
+        if output.suffix.lower() not in (".html", ".htm"):
+            raise UserInputError(f"{output}: the report is an HTML page: give a file name ending in .html")
+        _check_outputs([p for p in run.iterdir() if p.suffix != ".html"], {"--output": output})
 
     msg.good(f"Wrote {write_report(run, output)}")
 
@@ -554,7 +623,7 @@ def annotate_command(
     keep_text: bool = typer.Option(False, "--keep-text", help="Write the text beside the entities"),
     batch_size: int = typer.Option(64, min=1, help="nlp.pipe batch size (on Ray: rows per actor call)"),
     n_process: int = typer.Option(1, min=1, help="Processes (CPU, local runs)"),
-    gpu_id: int = typer.Option(-1, help="GPU id, -1 for CPU (local runs)"),
+    gpu_id: int = typer.Option(-1, min=-1, help="GPU id, -1 for CPU (local runs)"),
     max_chars: int = typer.Option(1_000_000, min=1, help="Longer texts are errors, not annotated"),
     strict: bool = typer.Option(False, "--strict", help="Stop at the first bad record instead of listing it"),
     labels: Optional[str] = typer.Option(None, help="span_ner/contrastive_ner: the types to find, comma-separated"),
@@ -574,11 +643,21 @@ def annotate_command(
 
     if not ray:
         _use_gpu(gpu_id)
+    types = [label.strip() for label in labels.split(",")] if labels is not None else []
+    if labels is not None and not all(types):
+        raise UserInputError(f"--labels {labels!r}: an empty label; give the types comma-separated, as PER,LOC")
+    if summary_json is not None:
+        from .annotation.outputs import ERRORS, MANIFEST
+        from .annotation.records import matches_input
 
+        _check_outputs([], {"--summary": summary_json})
+        if matches_input(input_path, summary_json) or summary_json.resolve().parent == output.resolve() and (
+                summary_json.name in (MANIFEST, ERRORS) or summary_json.suffix in (".jsonl", ".parquet")):
+            raise UserInputError(f"{summary_json}: --summary would be written over an input or an output file of the run")
     read = ReadOptions(format=input_format, text_field=text_field, id_field=id_field or None, max_chars=max_chars)
     options = AnnotateOptions(
         batch_size=batch_size, n_process=n_process, gpu_id=gpu_id, output_format=output_format, keep_text=keep_text,
-        strict=strict, labels=[label.strip() for label in labels.split(",") if label.strip()] if labels else [],
+        strict=strict, labels=types,
         descriptions=str(descriptions) if descriptions else None, ray_address=ray, concurrency=concurrency,
         num_cpus=num_cpus, num_gpus=num_gpus)
     summary = annotate(model, input_path, output, read, options,
@@ -590,6 +669,13 @@ def annotate_command(
     msg.table([("shards", summary.shards), ("skipped (complete already)", summary.skipped),
                ("records in", summary.records_in), ("records out", summary.records_out), ("errors", summary.errors)],
               title=f"Annotated {input_path} into {output}")
+    if summary.records_in and not summary.records_out:
+        # Nothing annotated at all is a failed run, not a result: a --text-field that no record
+        # has, a format that is not the files'.
+        first = (output / "errors.jsonl").read_text(encoding="utf8").split("\n", 1)[0]
+        reason = srsly.json_loads(first).get("reason") if first else "see errors.jsonl"
+        raise UserInputError(f"{input_path}: no record could be annotated ({summary.errors} errors, the first: "
+                             f"{reason}); see {output / 'errors.jsonl'}")
     if summary.errors:
         msg.warn(f"{summary.errors} records could not be annotated: see {output / 'errors.jsonl'}")
 
@@ -610,6 +696,12 @@ def benchmark_annotate(
     unknown = [m for m in mode if m not in MODES]
     if unknown:
         raise UserInputError(f"unknown mode(s) {', '.join(unknown)}: choose from {', '.join(MODES)}")
+    from .annotation.records import find_shards
+
+    shards = find_shards(input_path)  # a missing input fails here, in one line, before any run
+    _check_outputs([*shards, *models], {"--output": output})
+    for model in models:
+        check_pipeline_exists(model)
     rows = [dict(measure(model, input_path, MODES[m], batch_size), mode=m) for model in models for m in mode]
     msg.table([(r["model"], r["mode"], r["records_per_second"], r["records_per_second_after_startup"],
                 r["words_per_second"], r["peak_rss_mb_driver"], r["peak_rss_mb_per_worker"]) for r in rows],

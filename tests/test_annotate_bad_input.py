@@ -258,3 +258,19 @@ def test_a_pipeline_that_fails_on_every_record_stops_with_its_error():
     nlp.add_pipe("always_fails")
     with pytest.raises(MemoryError, match="out of memory"):
         list(pipe_guarded(nlp, [(f"text {i}", i) for i in range(10)], batch_size=4))
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_record(tmp_path):
+    (tmp_path / "a.jsonl").write_bytes(b"\xef\xbb\xbf" + json.dumps({"id": "first", "text": TEXTS[0]}).encode() + b"\n")
+    summary = run(tmp_path / "a.jsonl", tmp_path / "out")
+    assert (summary.records_out, summary.errors) == (1, 0)
+    assert [r["id"] for r in read_jsonl(tmp_path / "out" / "a.jsonl")] == ["first"]
+
+
+def test_an_id_that_is_an_object_or_a_list_is_that_records_error(tmp_path):
+    rows = [{"id": {"doc": 1}, "text": TEXTS[0]}, {"id": ["x"], "text": TEXTS[1]}, {"id": 7, "text": TEXTS[2]}]
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    summary = run(tmp_path / "a.jsonl", tmp_path / "out")
+    assert (summary.records_out, summary.errors) == (1, 2)
+    reasons = [e["reason"] for e in read_jsonl(tmp_path / "out" / "errors.jsonl")]
+    assert reasons == ["the id is a JSON dict, not a string or number", "the id is a JSON list, not a string or number"]

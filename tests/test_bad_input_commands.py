@@ -61,7 +61,7 @@ def files(tmp_path):
     DocBin(docs=[nlp("john smith visited paris")]).to_disk(tmp_path / "no_entities.spacy")
     (tmp_path / "foo.conll").write_text("x B-FOO\ny O\n", encoding="utf8")
     (tmp_path / "run").mkdir()
-    (tmp_path / "run" / "training_log.jsonl").write_text('{"step": 0, "score": 0.1}\n{"step": 1, "sc\n')
+    (tmp_path / "run" / "training_log.jsonl").write_text('{"step": 0, "score": 0.1, "losses": {}}\n{"step": 1, "sc\n')
     (tmp_path / "run" / "test_results.json").write_text('{"per_type": {}, \n "test_metrics": ')
     return tmp_path
 
@@ -104,6 +104,33 @@ ARGUMENT_CASES = {
     "tune: other types": (["tune-thresholds", SPAN, "{foo.conll}", "{tuned}"], 1, "(its entity types are FOO)"),
     "annotate: batch size 0": (["annotate", SPAN, "{good.conll}", "{out}", "--batch-size", "0"], 2, "'--batch-size'"),
     "a missing argument": (["convert"], 2, "Missing argument"),
+    "evaluate: scores over the data": (["evaluate", SPAN, "{good.conll}", "--output", "{good.conll}"], 1,
+                                       "--output would be written over the input"),
+    "evaluate: two outputs, one file": (["evaluate", SPAN, "{good.conll}", "--output", "{x.json}", "--displacy-page",
+                                         "{x.json}"], 1, "would be written to the same place"),
+    "evaluate: an output below a file": (["evaluate", SPAN, "{good.conll}", "--output", "{good.conll}/x.json"], 1,
+                                         "which is a file, not a folder"),
+    "evaluate: a gpu id below -1": (["evaluate", SPAN, "{good.conll}", "--gpu-id", "-2"], 2, "'--gpu-id'"),
+    "tune: summary over the dev set": (["tune-thresholds", SPAN, "{no_entities.spacy}", "{tuned}", "--summary",
+                                        "{no_entities.spacy}"], 1, "--summary would be written over the input"),
+    "tune: a component without thresholds": (["tune-thresholds", SPAN, "{foo.conll}", "{tuned}", "--component",
+                                              "transformer"], 1, "transformer (Transformer) has no thresholds"),
+    "tune: into a folder of other files": (["tune-thresholds", SPAN, "{foo.conll}", "{run}"], 1,
+                                           "a folder that holds files but no pipeline"),
+    "annotate: summary over the input": (["annotate", SPAN, "{good.conll}", "{out}", "--input-format", "txt",
+                                          "--summary", "{good.conll}"], 1, "--summary would be written over"),
+    "annotate: an empty label": (["annotate", SPAN, "{good.conll}", "{out}", "--labels", "LOC,,PER"], 1,
+                                 "an empty label"),
+    "annotate: a Ray it cannot reach": (["annotate", SPAN, "{good.conll}", "{out}", "--input-format", "txt",
+                                         "--ray", "bogus://nowhere"], 1, "--ray bogus://nowhere: cannot start or reach"),
+    "benchmark: results over the data": (["benchmark", SPAN, "--data", "{empty.spacy}", "--output", "{empty.spacy}"],
+                                         1, "--output would be written over the input"),
+    "benchmark: data not .spacy": (["benchmark", SPAN, "--data", "{good.conll}", "--output", "{x.json}"], 1,
+                                   "the benchmark reads .spacy files"),
+    "plot-types: not scores": (["plot-types", "a={list.json}", "--output", "{o.png}"], 1,
+                               "list.json: not the scores `evaluate` writes"),
+    "plot-curves: not an image": (["plot-curves", "{run}", "--output", "{o.txt}"], 2, "an image file name ending in"),
+    "report: not a run": (["report", "{folder}"], 1, "not a training run folder"),
     "tune: over the original": (["tune-thresholds", SPAN, "{good.conll}", SPAN], 1,
                                 "the copy would be written over the pipeline"),
     "quantize: over the original": (["quantize", SPAN, SPAN / "span_ner"], 1,
@@ -126,10 +153,13 @@ def test_bad_arguments_and_files_give_one_line_before_any_work(files, case):
     args, code, expected = ARGUMENT_CASES[case]
     (files / "bad.conll").write_text("john B-PER\nsmith NNP I-PER\n", encoding="utf8")
     args = [re.sub(r"\{([^}]+)\}", lambda m: str(files / m.group(1)), a) if isinstance(a, str) else a for a in args]
+    before = {p.name: p.read_bytes() for p in files.iterdir() if p.is_file()}
     assert_fails(invoke(*args), code, expected)
+    assert {p.name: p.read_bytes() for p in files.iterdir() if p.is_file()} == before  # every input as it was
     # Nothing was written: no output file, no output folder left empty.
     assert not any((files / name).exists()
-                   for name in ("o.spacy", "o.txt", "o.png", "o.html", "out", "tuned", "test_results.json"))
+                   for name in ("o.spacy", "o.txt", "o.png", "o.html", "x.json", "out", "tuned", "test_results.json",
+                                "folder/report.html"))
 
 
 def test_a_gpu_id_without_a_gpu_is_one_line(files):
@@ -142,6 +172,21 @@ def test_a_gpu_id_without_a_gpu_is_one_line(files):
         pass
     assert_fails(invoke("evaluate", SPAN, files / "good.conll", "--gpu-id", "0"), 1, "--gpu-id 0: ",
                  "or run on the CPU with --gpu-id -1")
+
+
+def test_a_run_that_annotates_nothing_fails_naming_the_first_reason(files):
+    (files / "a.jsonl").write_text(json.dumps({"id": 1, "text": "john smith"}) + "\n")
+    assert_fails(invoke("annotate", SPAN, files / "a.jsonl", files / "out", "--text-field", "body"), 1,
+                 "no record could be annotated (1 errors, the first: no 'body' field)")
+
+
+def test_zeroshot_warns_when_gold_and_descriptions_share_no_type(files):
+    (files / "other.json").write_text('{"DISEASE": "a disease"}')
+    result = invoke("zeroshot", SPAN, files / "foo.conll", "--descriptions", files / "other.json",
+                    "--output", files / "z.json")
+    assert result.exit_code == 0, result.output
+    shown = " ".join(ANSI.sub("", result.stdout).split())
+    assert "share no entity type: gold types FOO; described DISEASE" in shown
 
 
 def test_evaluate_warns_when_gold_and_model_share_no_type(files):

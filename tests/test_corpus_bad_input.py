@@ -130,3 +130,54 @@ def test_a_token_holding_a_space_cannot_be_written_as_conll(tmp_path):
 def test_an_empty_separator_is_refused(tmp_path):
     with pytest.raises(UserInputError, match="separator must be a non-empty string"):
         read_conll(write(tmp_path, "EU B-ORG\n"), separator="")
+
+
+@pytest.mark.parametrize("name, text, format", [
+    ("a.jsonl", '{"tokens": ["a", "b"], "token_spans": [{"start": false, "end": 1, "label": "X"}]}\n', "jsonl"),
+    ("b.json", '[{"sentence": "ab cd", "entities": [{"name": "ab", "type": "X", "pos": [false, 2]}]}]', "gliner"),
+])
+def test_a_boolean_offset_is_not_read_as_a_number(tmp_path, name, text, format):
+    with pytest.raises(CorpusFormatError):
+        read_docs(write(tmp_path, text, name), spacy.blank("en"), format)
+
+
+def test_gliner_entities_must_be_a_list(tmp_path):
+    path = write(tmp_path, '[{"sentence": "Peter lives", "entities": null}]', "g.json")
+    with pytest.raises(CorpusFormatError, match=r"g.json, example 0: 'entities' must be a list, not None"):
+        read_docs(path, spacy.blank("en"), "gliner")
+
+
+def test_a_gold_entity_on_whitespace_tokens_is_trimmed_or_dropped_and_counted(tmp_path):
+    from spacy_ner_ext.corpus import CorpusWarning
+
+    record = {"text": "Peter  lives in  Rome", "char_spans": [{"start": 6, "end": 7, "label": "PER"},
+                                                              {"start": 16, "end": 21, "label": "LOC"}]}
+    path = write(tmp_path, json.dumps(record) + "\n", "a.jsonl")
+    with pytest.warns(CorpusWarning, match="entities on whitespace tokens"):
+        (doc,) = read_jsonl(path, spacy.blank("en"), alignment_mode="expand")
+    assert [(e.text, e.label_) for e in doc.ents] == [("Rome", "LOC")]
+
+
+def test_a_label_holding_a_space_cannot_be_written_as_conll(tmp_path):
+    from spacy_ner_ext.corpus import write_conll
+
+    doc = spacy.blank("en")("Paris is big")
+    doc.ents = [doc.char_span(0, 5, label="GPE LOC")]
+    with pytest.raises(CorpusFormatError, match=r"entity 'Paris': its label 'GPE LOC' holds a space"):
+        write_conll([doc], tmp_path / "out.conll")
+
+
+def test_an_entity_a_closing_scheme_never_closed_is_a_counted_repair(tmp_path):
+    from spacy_ner_ext.corpus import CorpusWarning
+
+    path = write(tmp_path, "a B-PER\nb O\nc S-LOC\n")
+    with pytest.warns(CorpusWarning, match=r"entity not closed by an E-/L- tag: repaired 1 time\(s\) \(first at line 1\)"):
+        (doc,) = read_conll(path, scheme="bioes")
+    assert [(e.text, e.label_) for e in doc.ents] == [("a", "PER"), ("c", "LOC")]
+
+
+def test_a_utf16_file_is_named_as_not_utf8(tmp_path):
+    path = tmp_path / "u16.conll"
+    path.write_bytes("EU B-ORG\n".encode("utf-16"))
+    with pytest.raises(CorpusFormatError, match="u16.conll: not UTF-8 text: it looks like UTF-16"):
+        read_conll(path)

@@ -113,7 +113,10 @@ def annotate(model: str, input_path: str, output: Path, read: ReadOptions, optio
         spacy.require_gpu(options.gpu_id)
     nlp = load_pipeline(model, options.labels, options.descriptions)
     if options.ray_address:
+        from .ray_annotator import connect
+
         nlp = None
+        connect(options.ray_address)
     output.mkdir(parents=True, exist_ok=True)
     run = {"model": str(model), "labels": options.labels, "descriptions": options.descriptions,
            "read": asdict(read), "output_format": options.output_format, "keep_text": options.keep_text}

@@ -60,17 +60,28 @@ class PipelineActor:
         return dict(batch, error=errors, entities=entities, n_words=n_words)
 
 
-def annotated_rows(model: str, shards: List[Shard], read: ReadOptions, options) -> Iterator[Dict]:
+def connect(ray_address) -> None:
+    """Start or join Ray; an address it cannot reach is one line, before any output is made."""
     try:
         import ray
     except ImportError as err:
         raise InputError('--ray needs Ray: pip install "spacy-ner-ext[ray]"') from err
+    address = None if ray_address in (None, "", "local") and not os.environ.get("RAY_ADDRESS") \
+        else (os.environ.get("RAY_ADDRESS") if ray_address in (None, "", "local") else ray_address)
+    if not ray.is_initialized():
+        try:
+            ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        except (ConnectionError, RuntimeError, ValueError) as err:
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise InputError(f"--ray {ray_address}: cannot start or reach Ray at {address or 'a new local Ray'} "
+                             f"({first})") from None
+
+
+def annotated_rows(model: str, shards: List[Shard], read: ReadOptions, options) -> Iterator[Dict]:
+    import ray
     from dataclasses import asdict
 
-    address = None if options.ray_address in (None, "", "local") and not os.environ.get("RAY_ADDRESS") \
-        else (os.environ.get("RAY_ADDRESS") if options.ray_address in (None, "", "local") else options.ray_address)
-    if not ray.is_initialized():
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    connect(options.ray_address)
     import logging
 
     # The command draws its own progress bar (records/s, ETA); Ray Data's would fight it.

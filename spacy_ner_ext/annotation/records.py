@@ -173,6 +173,8 @@ def read_range(shard: str, format: str, start: int, end: int, first_line: int, o
     with open(shard, "rb") as f:
         f.seek(start)
         data = f.read(end - start)
+    if start == 0 and data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark is no part of the text
+        data = data[3:]
     for number, raw in enumerate(iter_lines(io.BytesIO(data)), start=first_line):
         yield _parse_line(shard, name, number, _line_text(raw), format, options)
 
@@ -193,6 +195,8 @@ def _parse_line(shard: str, name: str, number: int, raw: bytes, format: str, opt
     if not isinstance(value, dict):
         return Record(shard, number, None, None, f"a JSON {type(value).__name__}, not an object")
     record_id = value.get(options.id_field) if options.id_field else None
+    if isinstance(record_id, (dict, list, bool)):
+        return Record(shard, number, None, None, f"the id is a JSON {type(record_id).__name__}, not a string or number")
     record_id = f"{name}:{number}" if record_id is None else str(record_id)
     return _checked(Record(shard, number, record_id, value.get(options.text_field)), options,
                     has_text=options.text_field in value)

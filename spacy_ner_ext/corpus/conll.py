@@ -152,6 +152,10 @@ def write_conll(docs, path: Union[str, Path]) -> None:
             if not token.is_space and any(c in token.text for c in ASCII_BLANKS):
                 raise CorpusFormatError(path, f"doc {i}, token {token.i}",
                                         f"{token.text!r} holds a space, tab or line break: a CoNLL column cannot")
+        for ent in doc.ents:
+            if any(c in ent.label_ for c in ASCII_BLANKS):
+                raise CorpusFormatError(path, f"doc {i}, entity {ent.text!r}",
+                                        f"its label {ent.label_!r} holds a space, tab or line break: a CoNLL tag cannot")
     with Path(path).open("w", encoding="utf8") as f:
         for doc in docs:
             tags = spans_to_iob2(len(doc), [(e.start, e.end, e.label_) for e in doc.ents])

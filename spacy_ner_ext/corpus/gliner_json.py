@@ -36,9 +36,12 @@ def read_gliner_json(
                 raise CorpusFormatError(path, where, f"the example holds {surrogate} of a string: not valid Unicode")
             text = example["sentence"]
             items = []
-            for ent in example.get("entities", []):
+            entities = example.get("entities", [])
+            if not isinstance(entities, list):
+                raise CorpusFormatError(path, where, f"'entities' must be a list, not {entities!r}")
+            for ent in entities:
                 pos = ent.get("pos") if isinstance(ent, dict) else None
-                if not (isinstance(pos, list) and len(pos) == 2):
+                if not (isinstance(pos, list) and len(pos) == 2) or any(isinstance(p, bool) for p in pos):
                     raise CorpusFormatError(path, where, f"entity {ent!r} needs 'pos': [start, end]")
                 start, end = pos
                 name = ent.get("name")

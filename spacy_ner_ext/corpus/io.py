@@ -13,6 +13,9 @@ def read_text(path: Union[str, Path]) -> str:
     if path.is_dir():
         raise CorpusFormatError(path, None, "a folder, not a file")
     data = path.read_bytes()
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:4096]:
+        raise CorpusFormatError(path, None, "not UTF-8 text: it looks like UTF-16 or a binary file (NUL bytes); "
+                                "save it as UTF-8")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:

@@ -12,6 +12,15 @@ SPANS_KEY = "sc"
 OVERLAP_POLICIES = ("error", "keep_longest")
 
 
+def trim_whitespace(doc: Doc, start: int, end: int) -> Tuple[int, int]:
+    """(start, end) without the whitespace tokens at either end (start == end: only whitespace)."""
+    while start < end and doc[start].is_space:
+        start += 1
+    while end > start and doc[end - 1].is_space:
+        end -= 1
+    return start, end
+
+
 def _field(item, name: str, source: str, where: str):
     if not isinstance(item, dict) or name not in item:
         raise CorpusFormatError(source, where, f"span {item!r} has no '{name}'")
@@ -33,7 +42,8 @@ def make_spans(
         start = _field(item, "start", source, where)
         end = _field(item, "end", source, where)
         label = _field(item, "label", source, where)
-        if not isinstance(start, int) or not isinstance(end, int) or not isinstance(label, str) or not label:
+        if isinstance(start, bool) or isinstance(end, bool) or not isinstance(start, int) or not isinstance(end, int) \
+                or not isinstance(label, str) or not label.strip():
             raise CorpusFormatError(source, where, f"span {item!r}: start and end must be integers and label a non-empty string")
         if not 0 <= start < end <= limit:
             raise CorpusFormatError(
@@ -65,8 +75,17 @@ def set_entities(
     the longest of each overlapping group with `on_overlap="keep_longest"`."""
     if on_overlap not in OVERLAP_POLICIES:
         raise UserInputError(f"on_overlap must be one of {OVERLAP_POLICIES}, not {on_overlap!r}")
-    unique = sorted(set((s.start, s.end, s.label_) for s in spans))
-    spans = [Span(doc, s, e, label=label) for s, e, label in unique]
+    # No entity starts or ends on a whitespace token, gold ones included: such tokens are
+    # trimmed off, and an entity of whitespace alone is dropped (each a counted repair).
+    kept = set()
+    for span in spans:
+        start, end = trim_whitespace(doc, span.start, span.end)
+        if (start, end) != (span.start, span.end) and repairs is not None:
+            repairs.add("entities on whitespace tokens: " + ("dropped" if start == end else "trimmed to their words"),
+                        where)
+        if start < end:
+            kept.add((start, end, span.label_))
+    spans = [Span(doc, s, e, label=label) for s, e, label in sorted(kept)]
     doc.spans[SPANS_KEY] = spans
     flat = filter_spans(spans)
     if len(flat) < len(spans):

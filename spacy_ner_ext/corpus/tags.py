@@ -59,16 +59,24 @@ def tags_to_spans(
     spans: List[Entity] = []
     start, label = None, None  # the open entity
 
+    closing_scheme = scheme in ("bioes", "biluo", "bilou")
+
     def close(end: int):
         nonlocal start, label
         if start is not None:
             spans.append((start, end, label))
         start, label = None, None
 
+    def close_early(i: int):
+        """Close an open entity at token i, where a closing scheme wanted its E-/L- tag first."""
+        if start is not None and closing_scheme:
+            repairs.add("entity not closed by an E-/L- tag", f"line {where(max(i - 1, 0))}")
+        close(i)
+
     for i, tag in enumerate(tags):
         prefix, tag_label = split_tag(tag)
         if prefix == "O":
-            close(i)
+            close_early(i)
             continue
         if tag_label is None or prefix not in allowed:
             raise CorpusFormatError(
@@ -86,21 +94,19 @@ def tags_to_spans(
                 start, label = i, tag_label
             continue
         if prefix in _SINGLE:
-            close(i)
+            close_early(i)
             spans.append((i, i + 1, tag_label))
             continue
         if prefix == "B":
-            close(i)
+            close_early(i)
             start, label = i, tag_label
         elif not continues:  # I, E or L without an open entity of this type
             repairs.add(f"'{tag}' does not continue an entity; it starts one", f"line {where(i)}")
-            close(i)
+            close_early(i)
             start, label = i, tag_label
         if prefix in _LAST:
             close(i + 1)
-    if start is not None and scheme in ("bioes", "biluo", "bilou"):
-        repairs.add("entity not closed by an E-/L- tag", f"line {where(len(tags) - 1)}")
-    close(len(tags))
+    close_early(len(tags))
     return spans
 
 

@@ -10,6 +10,9 @@ from typing import Dict, Iterable, Optional
 from spacy.scorer import PRFScore
 from spacy.training import Example
 
+from ..corpus.errors import CorpusFormatError
+from ..corpus.io import read_json_file
+
 
 @dataclass
 class EntityScores:
@@ -71,3 +74,17 @@ def score_entities(examples: Iterable[Example], spans_key: Optional[str] = None)
     for example in examples:
         scores.add(*entity_set(example, spans_key))
     return scores
+
+
+def read_test_results(path) -> Dict:
+    """The scores `evaluate` wrote (test_results.json), checked for the fields that plots and
+    reports read; anything else is a CorpusFormatError naming the file."""
+    results = read_json_file(path)
+    metrics = results.get("test_metrics") if isinstance(results, dict) else None
+    per_type = results.get("per_type") if isinstance(results, dict) else None
+    needed = ("gold", "predicted", "correct", "precision", "recall", "f1", "macro_f1")
+    if not isinstance(metrics, dict) or not isinstance(per_type, dict) or any(k not in metrics for k in needed) \
+            or not all(isinstance(s, dict) and all(k in s for k in needed[:6]) for s in per_type.values()):
+        raise CorpusFormatError(path, None, "not the scores `evaluate` writes (test_metrics and per_type with "
+                                "gold, predicted, correct, precision, recall, f1)")
+    return results

@@ -3,7 +3,7 @@ import json
 from pathlib import Path
 from typing import Dict, List, Sequence, Union
 
-from ..corpus.io import read_json_file
+from .metrics import read_test_results
 from ..errors import UserInputError
 
 PathLike = Union[str, Path]
@@ -29,6 +29,12 @@ def read_training_log(run_dir: PathLike) -> List[Dict]:
                 records.append(json.loads(line))
             except json.JSONDecodeError as err:
                 raise UserInputError(f"{path}, line {number}: invalid JSON ({err.msg})") from None
+            record = records[-1]
+            if not isinstance(record, dict) or not isinstance(record.get("step"), int) \
+                    or not isinstance(record.get("losses"), dict) or "score" not in record:
+                raise UserInputError(f"{path}, line {number}: not an evaluation record (step, losses, score)")
+    if not records:
+        raise UserInputError(f"{path}: no evaluation recorded yet (the run stopped before its first one)")
     return records
 
 
@@ -59,7 +65,7 @@ def plot_training_curves(run_dirs: Sequence[PathLike], output: PathLike) -> None
 def plot_per_type_f1(results: Dict[str, PathLike], output: PathLike) -> None:
     """results: {pipeline name: test_results.json}; grouped bars of F1 per type and overall."""
     plt = _pyplot()
-    loaded = {name: read_json_file(path) for name, path in results.items()}
+    loaded = {name: read_test_results(path) for name, path in results.items()}
     types = sorted({t for r in loaded.values() for t in r["per_type"]})
     groups = types + ["micro", "macro"]
     width = 0.8 / max(len(loaded), 1)

@@ -5,7 +5,8 @@ import html
 from pathlib import Path
 from typing import Optional, Union
 
-from ..corpus.io import read_json_file
+from ..errors import UserInputError
+from .metrics import read_test_results
 
 PathLike = Union[str, Path]
 
@@ -38,7 +39,7 @@ def write_report(run_dir: PathLike, output: Optional[PathLike] = None) -> Path:
     parts = [f"<h1>Training run: {html.escape(run_dir.name)}</h1>"]
     results_path = run_dir / "test_results.json"
     if results_path.exists():
-        results = read_json_file(results_path)
+        results = read_test_results(results_path)
         speed = results.get("speed", {})
         parts.append("<h2>Scores on the test set</h2>" + _scores_table(results))
         calibration = results.get("calibration")
@@ -56,6 +57,8 @@ def write_report(run_dir: PathLike, output: Optional[PathLike] = None) -> Path:
         parts.append(f"<h2>Sample predictions</h2><iframe src='{html.escape(str(rel))}' "
                      "style='width:100%;height:600px;border:1px solid #ccc'></iframe>")
     config = next((p for p in (run_dir / "config.cfg", run_dir / "model-best" / "config.cfg") if p.exists()), None)
+    if not results_path.exists() and config is None and not list(run_dir.glob("*.png")):
+        raise UserInputError(f"{run_dir}: not a training run folder (no test_results.json, config.cfg or plots)")
     if config:
         parts.append(f"<h2>Config</h2><pre style='background:#f6f6f6;padding:8px'>"
                      f"{html.escape(config.read_text(encoding='utf8'))}</pre>")

@@ -152,6 +152,9 @@ def tune(nlp: Language, examples: Sequence[Example], component: str, calibrate: 
          rounds: int = 2, source: str = "the dev set") -> TuningResult:
     """Find the thresholds (and temperature) on `examples`; the pipeline itself is not changed.
     `source` names the examples in an error."""
+    if not hasattr(nlp.get_pipe(component), "predict_logits"):
+        raise UserInputError(f"{component} ({type(nlp.get_pipe(component)).__name__}) has no thresholds to tune: "
+                             "use a span_ner or contrastive_ner component")
     check_dev_set(examples, nlp.get_pipe(component).labels, source)
     dev = DevScores(nlp, examples, component, batch_size)
     pipe = dev.pipe

@@ -8,6 +8,7 @@ from spacy.tokens import Doc, Span
 from spacy.training import Example, validate_examples
 from thinc.api import Optimizer
 
+from ..corpus.spans import trim_whitespace
 from ..ml.torch_bridge import set_dropout_rate
 
 if not Span.has_extension("ner_score"):
@@ -15,15 +16,6 @@ if not Span.has_extension("ner_score"):
 
 # start, end (exclusive), label (a string, or an index into the pipe's labels), score
 Prediction = Tuple[int, int, Union[int, str], float]
-
-
-def trim_whitespace(doc: Doc, start: int, end: int) -> Tuple[int, int]:
-    """(start, end) without the whitespace tokens at either end (start == end: only whitespace)."""
-    while start < end and doc[start].is_space:
-        start += 1
-    while end > start and doc[end - 1].is_space:
-        end -= 1
-    return start, end
 
 
 def trimmed_predictions(doc: Doc, predictions: Sequence[Prediction]) -> List[Prediction]:
