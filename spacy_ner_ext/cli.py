@@ -230,10 +230,7 @@ def convert(
     _check_output(output_path, "the output")
     if dev_output:
         _check_output(dev_output, "--dev-output")
-        if dev_output.resolve() == output_path.resolve():
-            raise UserInputError(f"{dev_output}: --dev-output is the output file itself")
-    if input_path.resolve() in (output_path.resolve(), dev_output.resolve() if dev_output else None):
-        raise UserInputError(f"{input_path}: the output would replace the input")
+    _check_outputs([input_path], {"OUTPUT": output_path, "--dev-output": dev_output})
     nlp = _blank(lang)
     format = format or _inferred_format(input_path)
     options = _options(format, scheme, tag_column, token_prefix, n_sents, separator, annotation_format,
