@@ -136,14 +136,16 @@ def _write(docs, path: Path) -> None:
 
 def _check_outputs(inputs, outputs) -> None:
     """Files a command writes (`outputs`: {option: path or None}) never replace what it reads
-    (`inputs`: files, and pipeline or run folders, which no output may lie inside), nor each
-    other, nor lie below a file."""
+    (`inputs`: files, and folders: no output lies inside a pipeline folder, while a run folder
+    may take a plot or a report beside what is read from it), nor each other, nor lie below a
+    file."""
     given = {name: Path(path) for name, path in outputs.items() if path is not None}
     sources = [Path(p).resolve() for p in inputs if p is not None and Path(p).exists()]
     for name, path in given.items():
         target = path.resolve()
         for source in sources:
-            if target == source or (source.is_dir() and source in target.parents):
+            is_pipeline = source.is_dir() and (source / "config.cfg").is_file()
+            if target == source or (is_pipeline and source in target.parents):
                 raise UserInputError(f"{path}: {name} would be written over the input {source}; give another path")
         for other, other_path in given.items():
             if other != name and (target == other_path.resolve() or target in other_path.resolve().parents):

@@ -301,3 +301,16 @@ def test_a_damaged_pipeline_is_named_by_the_command(tmp_path, files):
                  "damaged/span_ner/type_vectors.safetensors: damaged: cannot be read")
     assert_fails(cli("annotate", tmp_path / "damaged", files / "good.conll", tmp_path / "out", "--input-format", "txt"),
                  1, "type_vectors.safetensors: damaged")
+
+
+def test_a_plot_may_go_into_the_run_folder_it_reads(files):
+    """As the project's plots step does: the run folder is read, and the plot written beside."""
+    (files / "run" / "training_log.jsonl").write_text(
+        '{"step": 0, "score": 0.1, "scores": {"ents_f": 0.1}, "losses": {"span_ner": 2.0}}\n'
+        '{"step": 2, "score": 0.3, "scores": {"ents_f": 0.3}, "losses": {"span_ner": 1.0}}\n')
+    result = invoke("plot-curves", files / "run", "--output", files / "run" / "training_curves.png")
+    assert result.exit_code == 0, result.output
+    assert (files / "run" / "training_curves.png").read_bytes()[:4] == b"\x89PNG"
+    assert_fails(invoke("evaluate", SPAN, files / "good.conll", "--output", SPAN / "scores.json"), 1,
+                 "--output would be written over the input")  # but never into a pipeline folder
+    assert not (SPAN / "scores.json").exists()
