@@ -134,6 +134,11 @@ def _write(docs, path: Path) -> None:
     msg.good(f"Wrote {len(docs)} docs, {sum(len(d.ents) for d in docs)} entities to {path}")
 
 
+def _is_pipeline_folder(path: Path) -> bool:
+    """A saved pipeline (config.cfg and meta.json), not a training run folder (config.cfg alone)."""
+    return path.is_dir() and (path / "config.cfg").is_file() and (path / "meta.json").is_file()
+
+
 def _check_outputs(inputs, outputs) -> None:
     """Files a command writes (`outputs`: {option: path or None}) never replace what it reads
     (`inputs`: files, and folders: no output lies inside a pipeline folder, while a run folder
@@ -144,8 +149,7 @@ def _check_outputs(inputs, outputs) -> None:
     for name, path in given.items():
         target = path.resolve()
         for source in sources:
-            is_pipeline = source.is_dir() and (source / "config.cfg").is_file()
-            if target == source or (is_pipeline and source in target.parents):
+            if target == source or (_is_pipeline_folder(source) and source in target.parents):
                 raise UserInputError(f"{path}: {name} would be written over the input {source}; give another path")
         for other, other_path in given.items():
             if other != name and (target == other_path.resolve() or target in other_path.resolve().parents):
@@ -173,7 +177,7 @@ def _check_copy_target(model: str, output: Path) -> None:
         raise UserInputError(f"{output}: the copy would be written over the pipeline {model} itself; give another folder")
     if output.exists() and not output.is_dir():
         raise UserInputError(f"{output}: exists and is not a folder")
-    if output.is_dir() and any(output.iterdir()) and not (output / "config.cfg").is_file():
+    if output.is_dir() and any(output.iterdir()) and not _is_pipeline_folder(output):
         raise UserInputError(f"{output}: a folder that holds files but no pipeline: give an empty or new folder")
 
 

@@ -304,7 +304,9 @@ def test_a_damaged_pipeline_is_named_by_the_command(tmp_path, files):
 
 
 def test_a_plot_may_go_into_the_run_folder_it_reads(files):
-    """As the project's plots step does: the run folder is read, and the plot written beside."""
+    """As the project's plots step does: the run folder (config.cfg, training_log.jsonl, as the
+    train wrapper leaves it) is read, and the plot written beside."""
+    (files / "run" / "config.cfg").write_text("[nlp]\nlang = \"en\"\n")
     (files / "run" / "training_log.jsonl").write_text(
         '{"step": 0, "score": 0.1, "scores": {"ents_f": 0.1}, "losses": {"span_ner": 2.0}}\n'
         '{"step": 2, "score": 0.3, "scores": {"ents_f": 0.3}, "losses": {"span_ner": 1.0}}\n')
