@@ -206,8 +206,9 @@ def _checked(record: Record, options: ReadOptions, has_text: bool = True) -> Rec
     """Every record is checked here, whatever it comes from: its id first, which must be
     writable, then its text."""
     text = record.text
-    if record.id is not None and lone_surrogate(record.id):
-        record.error = f"the id holds {lone_surrogate(record.id)}: not valid Unicode"
+    bad_id = lone_surrogate(record.id) if record.id is not None else None
+    if bad_id:
+        record.error = f"the id holds {bad_id}: not valid Unicode"
         record.id = None  # an id that cannot be written; the shard and line say which record
     elif not has_text:
         record.error = f"no {options.text_field!r} field"
