@@ -17,7 +17,7 @@ from .corpus import FORMATS, read_docs, train_dev_split, write_conll, write_glin
 from .corpus.tags import SCHEMES
 from .errors import UserInputError
 from .evaluation.evaluate import evaluate_pipeline, load_examples, print_table, warn_if_no_shared_types
-from .pipeline.loading import check_pipeline_exists, load_pipeline
+from .pipeline.loading import check_pipeline_exists, load_pipeline, use_gpu
 
 
 def fail(text: str) -> None:
@@ -119,7 +119,7 @@ def _options(format: str, scheme, tag_column, token_prefix, n_sents, separator, 
     return dict(fuzzy_threshold=fuzzy_threshold, on_overlap=on_overlap, limit=limit)
 
 
-def _check_output(path: Path, what: str) -> None:
+def _check_writer_suffix(path: Path, what: str) -> None:
     if path.suffix not in WRITERS:  # (a folder is refused by typer already: dir_okay=False)
         raise UserInputError(f"{path}: {what} must end in one of {', '.join(WRITERS)}")
 
@@ -169,12 +169,11 @@ def _image_path(value: Optional[Path]) -> Optional[Path]:
     return value
 
 
-def _check_copy_target(model: str, output: Path) -> None:
-    """A command that writes a changed copy of a pipeline never writes it over the original."""
-    source = Path(model).resolve()
-    target = output.resolve()
-    if Path(model).exists() and (target == source or source in target.parents or target in source.parents):
-        raise UserInputError(f"{output}: the copy would be written over the pipeline {model} itself; give another folder")
+def _check_copy_target(output: Path, inputs, outputs) -> None:
+    """A command that writes a changed copy of a pipeline into OUTPUT: the checks of every
+    output (never over or inside the pipeline it copies), and OUTPUT a new or empty folder or a
+    pipeline to replace, never a file or a folder of other files."""
+    _check_outputs(inputs, dict(outputs, OUTPUT=output))
     if output.exists() and not output.is_dir():
         raise UserInputError(f"{output}: exists and is not a folder")
     if output.is_dir() and any(output.iterdir()) and not _is_pipeline_folder(output):
@@ -194,15 +193,6 @@ def _blank(lang: str):
         return spacy.blank(lang)
     except ImportError as err:  # no such language, or one whose tokenizer needs another package
         raise UserInputError(f"--lang {lang}: {str(err).strip().splitlines()[0]}") from None
-
-
-def _use_gpu(gpu_id: int) -> None:
-    if gpu_id >= 0:
-        try:
-            spacy.require_gpu(gpu_id)
-        except ValueError as err:  # no CuPy, or no such device
-            raise UserInputError(f"--gpu-id {gpu_id}: {str(err).strip().splitlines()[0]} (install spacy-ner-ext[gpu] "
-                                 "and a CUDA build of torch, or run on the CPU with --gpu-id -1)") from None
 
 
 @app.command()
@@ -233,9 +223,9 @@ def convert(
     seed: int = typer.Option(0, help="Seed of the dev split"),
 ):
     """Convert a corpus file to .spacy (or JSONL, GLiNER JSON, CoNLL)."""
-    _check_output(output_path, "the output")
+    _check_writer_suffix(output_path, "the output")
     if dev_output:
-        _check_output(dev_output, "--dev-output")
+        _check_writer_suffix(dev_output, "--dev-output")
     _check_outputs([input_path], {"OUTPUT": output_path, "--dev-output": dev_output})
     nlp = _blank(lang)
     format = format or _inferred_format(input_path)
@@ -268,7 +258,7 @@ def evaluate(
     and the expected calibration error of its entity scores."""
     _check_outputs([model, data], {"--output": output, "--displacy-page": displacy_page,
                                    "--reliability-diagram": reliability_diagram})
-    _use_gpu(gpu_id)
+    use_gpu(gpu_id)
     nlp = load_pipeline(model)
     if data.suffix != ".spacy":
         format = format or _inferred_format(data)
@@ -319,9 +309,8 @@ def tune_thresholds(
     temperature, written into a copy of the pipeline; prints dev F1 and ECE before and after."""
     from .evaluation.threshold_tuning import apply_setting, tune
 
-    _check_copy_target(model, output)
-    _check_outputs([model, dev_data], {"OUTPUT": output, "--summary": summary_json})
-    _use_gpu(gpu_id)
+    _check_copy_target(output, [model, dev_data], {"--summary": summary_json})
+    use_gpu(gpu_id)
     nlp = load_pipeline(model)
     if component is None:
         component = next((name for name, pipe in nlp.pipeline if hasattr(pipe, "predict_logits")), None)
@@ -367,8 +356,7 @@ def quantize(
     """A copy of a pipeline that int8-quantizes its torch Linear layers (transformer and heads)
     when it is loaded, for CPU inference. The copy holds the float weights; on a GPU it refuses
     to load: use the original there."""
-    _check_copy_target(model, output)
-    _check_outputs([model], {"OUTPUT": output})
+    _check_copy_target(output, [model], {})
     nlp = load_pipeline(model)
     if "int8_quantizer" in nlp.pipe_names:
         raise UserInputError(f"{model} quantizes itself already (it has an int8_quantizer)")
@@ -466,7 +454,7 @@ def zeroshot(
     from .experiments.fewshot import run_zeroshot
 
     _check_outputs([model, data, descriptions], {"--output": output})
-    _use_gpu(gpu_id)
+    use_gpu(gpu_id)
     docs = _read_dataset_split(data, None)
     result = run_zeroshot(model, docs, descriptions)
     gold = {ent.label_ for doc in docs for ent in doc.ents}
@@ -644,8 +632,6 @@ def annotate_command(
     from .annotation.annotate import AnnotateOptions, annotate
     from .annotation.records import ReadOptions
 
-    if not ray:
-        _use_gpu(gpu_id)
     types = [label.strip() for label in labels.split(",")] if labels is not None else []
     if labels is not None and not all(types):
         raise UserInputError(f"--labels {labels!r}: an empty label; give the types comma-separated, as PER,LOC")

@@ -7,11 +7,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional
 
-import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ..pipeline.loading import check_pipeline_exists
+from ..pipeline.loading import use_gpu
 from .guarded_pipe import pipe_guarded
 from .outputs import (OUTPUT_FORMATS, Manifest, ShardResult, ShardWriter, check_output_apart, check_output_names,
                       gather_errors, ids_in_output, output_name)
@@ -95,28 +94,25 @@ def annotate(model: str, input_path: str, output: Path, read: ReadOptions, optio
     if options.output_format not in OUTPUT_FORMATS:
         raise InputError(f"--output-format must be one of {', '.join(OUTPUT_FORMATS)}")
     shard_paths = find_shards(input_path)
-    check_pipeline_exists(model)
-    if options.labels or options.descriptions:
-        described_types(options.labels, options.descriptions)
     root = input_root(input_path)
-    shards = [scan_shard(p, shard_format(p, read.format), shard_name(p, root)) for p in shard_paths]
-    names = {s.path: output_name(Path(s.path), root, options.output_format) for s in shards}
+    names = {str(p): output_name(p, root, options.output_format) for p in shard_paths}
     check_output_names(input_path, names)
     # Before anything is written: the output never replaces an input, nor becomes one next time.
     check_output_apart(input_path, shard_paths, output, list(names.values()))
     if output.exists() and not output.is_dir():
         raise InputError(f"{output}: exists and is not a folder")
-    # Loaded before the output folder is made, so that a pipeline that does not load (damaged,
-    # or without the component --labels needs) leaves nothing behind. On Ray the workers load
-    # their own: this one only checks, here, where its error can be shown in one line.
-    if options.gpu_id >= 0 and not options.ray_address:
-        spacy.require_gpu(options.gpu_id)
+    # Loaded before the shards are scanned (a bad pipeline, --labels or --descriptions fails at
+    # once) and before the output folder is made (and so leaves nothing behind). On Ray the
+    # workers load their own: this one only checks, here, where its error is one line.
+    if not options.ray_address:
+        use_gpu(options.gpu_id)
     nlp = load_pipeline(model, options.labels, options.descriptions)
     if options.ray_address:
         from .ray_annotator import connect
 
         nlp = None
         connect(options.ray_address)
+    shards = [scan_shard(p, shard_format(p, read.format), shard_name(p, root)) for p in shard_paths]
     output.mkdir(parents=True, exist_ok=True)
     run = {"model": str(model), "labels": options.labels, "descriptions": options.descriptions,
            "read": asdict(read), "output_format": options.output_format, "keep_text": options.keep_text}

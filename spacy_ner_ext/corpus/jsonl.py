@@ -32,7 +32,8 @@ def iter_jsonl(path: Union[str, Path]) -> Iterator[Tuple[int, dict]]:
             raise CorpusFormatError(path, lineno, f"invalid JSON: {err.msg} at column {err.colno}") from None
         if not isinstance(obj, dict):
             raise CorpusFormatError(path, lineno, f"expected a JSON object, found {type(obj).__name__}")
-        surrogate = lone_surrogate_in(obj)
+        # A lone surrogate can only come from a "\u" escape: other lines need no walk.
+        surrogate = lone_surrogate_in(obj) if "\\u" in line else None
         if surrogate:
             raise CorpusFormatError(path, lineno, f"the record holds {surrogate} of a string: not valid Unicode")
         yield lineno, obj

@@ -16,6 +16,16 @@ from spacy.language import Language
 from ..errors import DamagedPipelineError, UserInputError
 
 
+def use_gpu(gpu_id: int) -> None:
+    """spacy.require_gpu(gpu_id) for gpu_id >= 0, with a one-line error where there is none."""
+    if gpu_id >= 0:
+        try:
+            spacy.require_gpu(gpu_id)
+        except ValueError as err:  # no CuPy, or no such device
+            raise UserInputError(f"--gpu-id {gpu_id}: {str(err).strip().splitlines()[0]} (install spacy-ner-ext[gpu] "
+                                 "and a CUDA build of torch, or run on the CPU with --gpu-id -1)") from None
+
+
 def check_pipeline_exists(model: Union[str, Path]) -> None:
     """A pipeline folder (with its config.cfg) or an installed pipeline package, without loading it."""
     name = str(model)
