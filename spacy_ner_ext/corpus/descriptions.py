@@ -1,7 +1,7 @@
 """Label descriptions: JSON files mapping each entity type to a natural-language description."""
 import json
 from pathlib import Path
-from typing import Dict, Iterable, Optional, Union
+from typing import Dict, Iterable, List, Optional, Union
 
 from .errors import CorpusFormatError
 from .io import lone_surrogate, read_text
@@ -27,15 +27,31 @@ def check_descriptions(descriptions: Dict, source: str) -> Dict[str, str]:
     return checked
 
 
-def load_descriptions(path: Union[str, Path], labels: Optional[Iterable[str]] = None) -> Dict[str, str]:
-    """Read `{label: description}`; with `labels`, every one of them must be described."""
+def load_description_variants(path: Union[str, Path]) -> Dict[str, List[str]]:
+    """Read `{label: description}` or `{label: [description, paraphrase, ...]}`: every label's
+    descriptions, the first one first (the one a pipeline uses at prediction)."""
     try:
         data = json.loads(read_text(path))
     except json.JSONDecodeError as err:
         raise CorpusFormatError(path, err.lineno, f"invalid JSON: {err.msg}") from None
     if not isinstance(data, dict) or not data:
         raise CorpusFormatError(path, None, "expected a non-empty JSON object {label: description}")
-    data = check_descriptions(data, str(path))
+    variants = {}
+    for label, texts in data.items():
+        if isinstance(texts, list):
+            if not texts:
+                raise CorpusFormatError(path, f"label {label!r}", "an empty list of descriptions")
+            checked = [check_descriptions({label: text}, str(path))[label] for text in texts]
+        else:
+            checked = [check_descriptions({label: texts}, str(path))[label]]
+        variants[label] = list(dict.fromkeys(checked))
+    return variants
+
+
+def load_descriptions(path: Union[str, Path], labels: Optional[Iterable[str]] = None) -> Dict[str, str]:
+    """Read `{label: description}` (or a list of paraphrases per label: the first is taken);
+    with `labels`, every one of them must be described."""
+    data = {label: texts[0] for label, texts in load_description_variants(path).items()}
     if labels is not None:
         missing = sorted(set(labels) - set(data))
         if missing:
