@@ -113,10 +113,15 @@ def _options(format: str, scheme, tag_column, token_prefix, n_sents, separator, 
         return dict(scheme=scheme, tag_column=tag_column, token_prefix=token_prefix, n_sents=n_sents,
                     separator=separator, limit=limit)
     if format == "jsonl":
-        return dict(annotation_format=annotation_format, on_overlap=on_overlap, limit=limit)
+        return dict(annotation_format=annotation_format, on_overlap=on_overlap or "error", limit=limit)
     if format == "gliner":
-        return dict(on_overlap=on_overlap, limit=limit)
-    return dict(fuzzy_threshold=fuzzy_threshold, on_overlap=on_overlap, limit=limit)
+        return dict(on_overlap=on_overlap or "error", limit=limit)
+    if format == "raw":
+        return dict(fuzzy_threshold=fuzzy_threshold, on_overlap=on_overlap or "keep_longest", limit=limit)
+    if format == "hipe":
+        return dict(scheme=scheme, limit=limit)
+    # brat, pubtator, dygie, inline_xml: nested by nature, each keeps the longest by default.
+    return dict(limit=limit) if on_overlap is None else dict(on_overlap=on_overlap, limit=limit)
 
 
 def _check_writer_suffix(path: Path, what: str) -> None:
@@ -197,7 +202,7 @@ def _blank(lang: str):
 
 @app.command()
 def convert(
-    input_path: Path = typer.Argument(..., exists=True, dir_okay=False, help="Corpus file"),
+    input_path: Path = typer.Argument(..., exists=True, help="Corpus file (a BRAT corpus: a folder of .txt/.ann pairs)"),
     output_path: Path = typer.Argument(..., dir_okay=False, help="Output: .spacy, .jsonl, .json (GLiNER) or .conll"),
     format: Optional[str] = typer.Option(None, callback=_one_of(*FORMATS),
                                          help=f"Input format: {', '.join(FORMATS)} (default: from what the file holds)"),
@@ -213,7 +218,8 @@ def convert(
                                                "(auto: tokens where a record has them)"),
     on_overlap: Optional[str] = typer.Option(
         None, callback=_one_of("error", "keep_longest"),
-        help="error, or keep_longest in doc.ents (all kept in doc.spans['sc']); default: error, raw: keep_longest"),
+        help="error, or keep_longest in doc.ents (all kept in doc.spans['sc']); default: error for jsonl and "
+             "gliner, keep_longest for the others"),
     fuzzy_threshold: float = typer.Option(90.0, min=0.0, max=100.0,
                                           help="raw: rapidfuzz score (0-100) for mentions not found exactly"),
     limit: int = typer.Option(0, min=0, help="Read at most this many sentences/examples (0: all)"),
@@ -230,8 +236,7 @@ def convert(
     nlp = _blank(lang)
     format = format or _inferred_format(input_path)
     options = _options(format, scheme, tag_column, token_prefix, n_sents, separator, annotation_format,
-                       on_overlap or ("keep_longest" if format == "raw" else "error"),
-                       fuzzy_threshold, limit)
+                       on_overlap, fuzzy_threshold, limit)
     docs = read_docs(input_path, nlp, format, **options)
     if dev_output:
         docs, dev = train_dev_split(docs, dev_ratio, seed)
@@ -448,15 +453,17 @@ def zeroshot(
     data: Path = typer.Argument(..., exists=True, dir_okay=False, help="Test set of another dataset (.spacy)"),
     descriptions: Path = typer.Option(..., exists=True, dir_okay=False, help="That dataset's type descriptions (JSON)"),
     output: Path = typer.Option(Path("results/zeroshot.json"), dir_okay=False, help="JSON results"),
+    as_names: bool = typer.Option(False, "--as-names", help="Give each type by its bare name in words (the file's "
+                                  "labels: Restaurant_Name -> 'restaurant name'), not by its description"),
     gpu_id: int = typer.Option(-1, min=-1, help="GPU id, -1 for CPU"),
 ):
-    """Score a pipeline on types it never saw, given only their descriptions."""
+    """Score a pipeline on types it never saw, given only their descriptions (or names)."""
     from .experiments.fewshot import run_zeroshot
 
     _check_outputs([model, data, descriptions], {"--output": output})
     use_gpu(gpu_id)
     docs = _read_dataset_split(data, None)
-    result = run_zeroshot(model, docs, descriptions)
+    result = run_zeroshot(model, docs, descriptions, as_names=as_names)
     gold = {ent.label_ for doc in docs for ent in doc.ents}
     described = set(result["config"]["labels"])
     if gold and not gold & described:
@@ -698,6 +705,77 @@ def benchmark_annotate(
     output.parent.mkdir(parents=True, exist_ok=True)
     srsly.write_json(output, {"machine": machine_info(), "input": input_path, "batch_size": batch_size, "runs": rows})
     msg.good(f"Results written to {output}")
+
+
+@app.command("build-mixture")
+def build_mixture_command(
+    output: Path = typer.Argument(Path("corpus/universal"), file_okay=False, help="Folder for train.spacy, dev.spacy, types.json, manifest.json"),
+    data: Optional[Path] = typer.Option(None, file_okay=False, help="The data mirror (default: $SPACY_NER_EXT_DATA or ../shared/data)"),
+    leave_out: List[str] = typer.Option([], help="A dataset kept out of the mixture entirely (repeat the option); "
+                                        "datasets sharing its texts go too"),
+    only: List[str] = typer.Option([], help="These datasets alone (repeat; default: every registered one)"),
+    alpha: float = typer.Option(0.5, min=0.0, help="Sampling temperature: a dataset's share is proportional to n ** alpha"),
+    cap: int = typer.Option(8000, min=1, help="Train Docs per dataset, at most"),
+    train_docs: int = typer.Option(100000, min=1, help="Train Docs of the whole mixture, at most"),
+    dev_docs: int = typer.Option(20, min=0, help="Dev Docs per dataset"),
+    max_words: int = typer.Option(256, min=8, help="Longer passages are cut into Docs of at most this many tokens"),
+    seed: int = typer.Option(0, help="Seed of the sampling"),
+    mapping: Path = typer.Option(Path("corpus/descriptions/type_mapping.json"), exists=True, dir_okay=False,
+                                 help="Corpus labels -> universal types"),
+    descriptions: Path = typer.Option(Path("corpus/descriptions"), exists=True, file_okay=False,
+                                      help="Folder of <dataset>.json descriptions"),
+):
+    """The many-type training mixture from the public corpora of the data mirror: one Doc per
+    sentence or passage, each recording the types its source annotates, sampled across datasets."""
+    from .corpus.datasets import find_mirror
+    from .mixture.build import MixtureSettings, build_mixture
+    from .mixture import registry  # noqa: F401  (fills SOURCES)
+    from .mixture.sources import SOURCES
+
+    mirror = find_mirror(data)
+    if mirror is None:
+        raise UserInputError("no data mirror: pass --data, set $SPACY_NER_EXT_DATA, or put the corpora in ../shared/data")
+    _check_outputs([mirror, mapping, descriptions], {"OUTPUT": output})
+    settings = MixtureSettings(leave_out=tuple(leave_out), alpha=alpha, cap=cap, train_docs=train_docs,
+                               dev_docs=dev_docs, max_words=max_words, seed=seed, only=tuple(only))
+    manifest = build_mixture(_blank("en"), mirror, output, mapping, descriptions, settings, SOURCES,
+                             log=lambda line: msg.text(line))
+    msg.good(f"{manifest['train_docs']} train and {manifest['dev_docs']} dev Docs ({manifest['train_words']} words, "
+             f"{manifest['types']} types, {len(manifest['sources'])} datasets; left out: "
+             f"{', '.join(manifest['left_out']) or 'none'}) in {output}")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def pretrain(
+    ctx: typer.Context,
+    config: Path = typer.Argument(Path("configs/universal.cfg"), exists=True, dir_okay=False, help="Training config"),
+    output: Path = typer.Argument(Path("training/universal"), file_okay=False, help="Output folder (checkpoints, model-last, model-best)"),
+    max_steps: int = typer.Option(0, min=0, help="Steps in all, over every run (0: [training] max_steps)"),
+    max_minutes: float = typer.Option(0.0, min=0.0, help="Training minutes in all, over every run (0: no limit)"),
+    checkpoint_minutes: float = typer.Option(10.0, min=0.1, max=15.0, help="Minutes between checkpoints (at most 15)"),
+    eval_every: int = typer.Option(0, min=0, help="Steps between dev evaluations (0: only at the end)"),
+    log_every: int = typer.Option(10, min=1, help="Steps between progress lines"),
+    snapshot_minutes: float = typer.Option(0.0, min=0.0, help="Keep the pipeline after every N training minutes "
+                                           "(OUTPUT/model-at-<N>min), to compare runs at one budget (0: none)"),
+    gpu_id: int = typer.Option(-1, min=-1, help="GPU id, -1 for CPU"),
+):
+    """Pretrain (or go on pretraining) a pipeline: the same command run again after a stop goes
+    on from the last checkpoint, counting its steps on. Extra arguments are config overrides
+    (`--paths.train ...`), read on the first run only."""
+    from spacy.cli._util import parse_config_overrides
+
+    from .training.pretrain import PretrainSettings, pretrain as run_pretrain
+
+    _check_outputs([config], {"OUTPUT": output})
+    overrides = parse_config_overrides(list(ctx.args))
+    use_gpu(gpu_id)
+    settings = PretrainSettings(max_steps=max_steps, max_minutes=max_minutes, checkpoint_minutes=checkpoint_minutes,
+                                eval_every=eval_every, log_every=log_every, snapshot_minutes=snapshot_minutes)
+
+    def log(line: str) -> None:
+        print(line, flush=True)
+
+    run_pretrain(config, output, overrides, settings, log=log)
 
 
 if __name__ == "__main__":

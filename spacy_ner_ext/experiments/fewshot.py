@@ -89,8 +89,14 @@ def run_fewshot(configs: Sequence[Path], train_docs: Sequence[Doc], test_docs: S
     return results
 
 
-def run_zeroshot(model: str, test_docs: Sequence[Doc], descriptions_path: Path) -> Dict:
+def run_zeroshot(model: str, test_docs: Sequence[Doc], descriptions_path: Path, as_names: bool = False) -> Dict:
+    """as_names: each type given by its bare name, in words ("Restaurant_Name" -> "restaurant
+    name"), instead of its description."""
+    from ..pipeline.described_types import readable_name
+
     descriptions = load_descriptions(descriptions_path)  # a bad file fails before the pipeline loads
+    if as_names:
+        descriptions = {label: readable_name(label) for label in descriptions}
     nlp = load_pipeline(model)
     described = [name for name in nlp.pipe_names if hasattr(nlp.get_pipe(name), "set_descriptions")]
     if not described:
@@ -104,7 +110,8 @@ def run_zeroshot(model: str, test_docs: Sequence[Doc], descriptions_path: Path) 
                 pipe.remove_label(label)
     result = score_pipeline(nlp, test_docs)
     result["config"] = {"model": model, "descriptions": str(descriptions_path), "components": described,
-                        "labels": sorted(descriptions)}
+                        "labels": sorted(descriptions), "types_given_as": "names" if as_names else "descriptions",
+                        "texts": descriptions}
     return result
 
 

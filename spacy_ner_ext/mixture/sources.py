@@ -48,7 +48,13 @@ def read_source(source: Source, split: str, nlp: Language, mirror: Path) -> List
     """Every Doc of one split of a source (empty when the source has no such split)."""
     docs: List[Doc] = []
     for path in split_files(source, split, mirror):
-        docs.extend(read_docs(path, nlp, source.format, **source.options))
+        if source.format == "adapter":
+            # A corpus with a layout of its own: its reader lives beside its registration.
+            from .registry import ADAPTERS
+
+            docs.extend(ADAPTERS[source.name](path, nlp, **source.options))
+        else:
+            docs.extend(read_docs(path, nlp, source.format, **source.options))
     return docs
 
 

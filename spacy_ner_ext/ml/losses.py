@@ -39,7 +39,9 @@ def span_bce_loss_v1(
 
     def loss(start_logits, end_logits, span_logits, start_targets, end_targets, span_targets,
              token_mask, span_mask) -> torch.Tensor:
-        n_tokens = token_mask[..., 0].sum().clamp(min=1)
+        # Tokens, not weights (masks may be weights): the tokens with any type trained; a doc
+        # whose every type is masked (partial annotation) adds nothing.
+        n_tokens = (token_mask > 0).any(-1).sum().clamp(min=1)
         return (
             start_weight * masked_bce_with_logits(start_logits, start_targets, token_mask, pos_weight)
             + end_weight * masked_bce_with_logits(end_logits, end_targets, token_mask, pos_weight)
@@ -59,10 +61,15 @@ def contrastive_infonce_loss_v1() -> Callable[..., torch.Tensor]:
     type is the positive, all other descriptions and "no entity" the negatives. Mean over tokens.
 
     logits: [batch, length, 1 + n_types] (column 0: no entity); targets: binary, same shape
-    (several 1s in a row share the probability mass); mask: [batch, length].
+    (several 1s in a row share the probability mass); mask: [batch, length]; type_mask
+    (optional): [batch, 1 + n_types], false for the types a doc's source does not annotate:
+    they leave the softmax, so they get no loss and no gradient there.
     """
 
-    def loss(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def loss(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor,
+             type_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        if type_mask is not None:
+            logits = logits.masked_fill(~type_mask.bool()[:, None, :], torch.finfo(logits.dtype).min)
         per_token = -(_target_distribution(targets) * torch.log_softmax(logits, dim=-1)).sum(-1)
         weight = mask.to(logits.dtype)
         return (per_token * weight).sum() / weight.sum().clamp(min=1.0)
@@ -77,8 +84,11 @@ def contrastive_binary_loss_v1(pos_weight: float = 1.0) -> Callable[..., torch.T
     """A sigmoid per type and per token against the binary token x type matrix (the "no
     entity" column included), summed over types, mean over tokens."""
 
-    def loss(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def loss(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor,
+             type_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         full_mask = mask[..., None].expand_as(logits)
+        if type_mask is not None:
+            full_mask = full_mask * type_mask[:, None, :].to(logits.dtype)
         n_tokens = mask.to(logits.dtype).sum().clamp(min=1.0)
         return masked_bce_with_logits(logits, targets, full_mask, pos_weight) / n_tokens
 

@@ -39,7 +39,9 @@ def resolve_descriptions(descriptions: Union[None, str, Path, Dict[str, str]], l
     elif isinstance(descriptions, (str, Path)):
         given = load_descriptions(descriptions)
     else:
-        given = check_descriptions(dict(descriptions), "descriptions")
+        # A list of paraphrases per label: the first is the description.
+        given = check_descriptions({label: text[0] if isinstance(text, (list, tuple)) and text else text
+                                    for label, text in dict(descriptions).items()}, "descriptions")
     default = default or {}
     return {label: given.get(label, default.get(label, label)) for label in labels}
 
@@ -52,6 +54,11 @@ class TypeVectors:
         self.labels: List[str] = []
         self.descriptions: Dict[str, str] = {}
         self.vectors: Optional[numpy.ndarray] = None
+        # Training-time alternatives to each description (paraphrases, the bare name): label ->
+        # texts, and one vector per text, embedded once. The first description stays the one
+        # used at prediction.
+        self.variants: Dict[str, List[str]] = {}
+        self.variant_vectors: Dict[str, numpy.ndarray] = {}
 
     def set(self, descriptions: Dict[str, str], source: str = "descriptions") -> None:
         """Replace or add types; only new or changed descriptions are encoded. `source` names
@@ -68,17 +75,42 @@ class TypeVectors:
         self.labels = list(dict.fromkeys(self.labels + changed))
         self.vectors = numpy.stack([rows[l] for l in self.labels]).astype("float32")
 
+    def set_variants(self, variants: Dict[str, List[str]], source: str = "description variants") -> None:
+        """Alternative texts of known types, shown in training in place of the description;
+        all of them are embedded here, once, in one pass."""
+        unknown = sorted(set(variants) - set(self.labels))
+        if unknown:
+            raise ValueError(f"{source}: variants for unknown types {unknown[:5]}")
+        checked = {label: list(dict.fromkeys(check_descriptions({label: t}, source)[label] for t in texts))
+                   for label, texts in variants.items() if texts}
+        flat = [(label, text) for label, texts in checked.items() for text in texts]
+        vectors = encode_descriptions([text for _, text in flat], self.encoder_name)
+        self.variants, self.variant_vectors, row = {}, {}, 0
+        for label, texts in checked.items():
+            self.variants[label] = texts
+            self.variant_vectors[label] = vectors[row:row + len(texts)]
+            row += len(texts)
+
     def remove(self, label: str) -> None:
         i = self.labels.index(label)
         self.labels.pop(i)
         self.descriptions.pop(label)
         self.vectors = numpy.delete(self.vectors, i, axis=0)
+        self.variants.pop(label, None)
+        self.variant_vectors.pop(label, None)
 
     def to_disk(self, path: Path) -> None:
         if self.vectors is not None and len(self.labels):
-            save_file({"vectors": self.vectors}, str(path))
+            tensors = {"vectors": self.vectors}
+            tensors.update({f"variants/{i}": self.variant_vectors[label]
+                            for i, label in enumerate(self.labels) if label in self.variant_vectors})
+            save_file(tensors, str(path))
 
-    def from_disk(self, path: Path, labels: List[str], descriptions: Dict[str, str]) -> None:
+    def variants_to_json(self) -> Dict[str, List[str]]:
+        return {label: list(texts) for label, texts in self.variants.items()}
+
+    def from_disk(self, path: Path, labels: List[str], descriptions: Dict[str, str],
+                  variants: Optional[Dict[str, List[str]]] = None) -> None:
         """Checked here, so that a damaged pipeline fails to load rather than at its first doc."""
         if not isinstance(labels, list) or not isinstance(descriptions, dict) or set(labels) != set(descriptions) \
                 or len(set(labels)) != len(labels):
@@ -87,18 +119,29 @@ class TypeVectors:
             descriptions = check_descriptions(descriptions, str(path.parent / "cfg"))
         except ValueError as err:
             raise DamagedPipelineError(f"{err}: the pipeline is damaged") from None
-        vectors = None
+        vectors, tensors = None, {}
+        variants = variants or {}
         if labels:
             try:
-                vectors = load_file(str(path))["vectors"]
+                tensors = load_file(str(path))
+                vectors = tensors["vectors"]
             except Exception as err:  # safetensors raises its own SafetensorError; a missing file OSError
                 raise DamagedPipelineError(f"{path}: damaged: cannot be read ({err})") from None
             if vectors.ndim != 2 or vectors.shape[0] != len(labels):
                 raise DamagedPipelineError(f"{path}: damaged: it holds vectors of shape {tuple(vectors.shape)} for "
                                            f"{len(labels)} labels")
+        variant_vectors = {}
+        for i, label in enumerate(labels):
+            if label in variants:
+                rows = tensors.get(f"variants/{i}")
+                if not isinstance(variants[label], list) or rows is None or rows.shape != (len(variants[label]), vectors.shape[1]):
+                    raise DamagedPipelineError(f"{path}: damaged: the variants of {label!r} do not match their vectors")
+                variant_vectors[label] = rows
         self.labels = list(labels)
         self.descriptions = descriptions
         self.vectors = vectors
+        self.variants = {label: list(variants[label]) for label in variant_vectors}
+        self.variant_vectors = variant_vectors
 
 
 def warn_if_cut(descriptions: Dict[str, str], encoder_name: str) -> None:

@@ -20,6 +20,8 @@ from .length_batches import score_in_pieces
 from .torch_pipe import TorchNerPipe
 from ..errors import DamagedPipelineError
 from ..ml.type_encoders import TypeInput
+from ..corpus.annotated_types import annotated_types
+from ..corpus.descriptions import load_description_variants
 from ..ml.type_vectors import TypeVectors, resolve_descriptions
 from ..errors import UserInputError
 
@@ -58,6 +60,42 @@ def _check_max_batch_tokens(value) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 64:
         raise UserInputError(f"max_batch_tokens must be an integer of at least 64, not {value!r}")
     return value
+
+
+TRAINING_TYPE_TEXTS = ("description", "variants")
+
+
+def check_training_type_texts(value: str) -> str:
+    if value not in TRAINING_TYPE_TEXTS:
+        raise UserInputError(f"training_type_texts must be one of {', '.join(TRAINING_TYPE_TEXTS)}, not {value!r}")
+    return value
+
+
+def check_foreign_type_weight(value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise UserInputError(f"foreign_type_weight must be a number between 0 and 1, not {value!r}")
+    return float(value)
+
+
+def description_variants(descriptions, labels) -> Dict[str, List[str]]:
+    """Each label's training texts: its name, then every description given for it (a JSON
+    file may hold a list of paraphrases per label)."""
+    if isinstance(descriptions, (str, Path)):
+        given = load_description_variants(descriptions)
+    elif isinstance(descriptions, dict):
+        given = {k: (list(v) if isinstance(v, (list, tuple)) else [v]) for k, v in descriptions.items()}
+    else:
+        given = {}
+    return {label: list(dict.fromkeys([readable_name(label)] + given.get(label, []))) for label in labels}
+
+
+def readable_name(label: str) -> str:
+    """A label as words: "Restaurant_Name" -> "restaurant name", "MilitaryPlatform" ->
+    "military platform"; a code such as "PER" is only lower-cased."""
+    import re
+
+    words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", label)
+    return re.sub(r"[_\-\s]+", " ", words).strip().lower() or label
 
 
 class DescribedTypesPipe(TorchNerPipe):
@@ -199,6 +237,38 @@ class DescribedTypesPipe(TorchNerPipe):
     def _type_input(self) -> TypeInput:
         return TypeInput([self.types.descriptions[label] for label in self.labels], self.types.vectors)
 
+    def _training_type_input(self, type_ids: List[int]) -> TypeInput:
+        """The types of one training batch. With `training_type_texts = "variants"`, each type
+        is shown by its name or one of its descriptions, drawn at random (from the pipe's
+        seeded generator), so that users may give either at prediction; every variant's vector
+        was embedded once, when the variants were set."""
+        types = self._type_input().select(type_ids)
+        if self.cfg.get("training_type_texts", "description") != "variants":
+            return types
+        texts, rows = list(types.texts), types.vectors.copy()
+        for j, t in enumerate(type_ids):
+            label = self.labels[t]
+            variants = self.types.variants.get(label)
+            if variants:
+                k = self._rng.randrange(len(variants))
+                texts[j], rows[j] = variants[k], self.types.variant_vectors[label][k]
+        return TypeInput(texts, rows)
+
+    def _type_weights(self, examples: List[Example], type_ids: List[int]):
+        """[batch, len(type_ids)]: 1 where a Doc's source annotates the type (or the Doc has no
+        record of it: fully annotated), `foreign_type_weight` elsewhere (0: no loss, positive
+        or negative, and so no gradient)."""
+        import numpy
+
+        weights = numpy.ones((len(examples), len(type_ids)), dtype="float32")
+        foreign = float(self.cfg.get("foreign_type_weight", 0.0))
+        for b, eg in enumerate(examples):
+            annotated = annotated_types(eg.reference)
+            if annotated is not None:
+                annotated = set(annotated)
+                weights[b] = [1.0 if self.labels[t] in annotated else foreign for t in type_ids]
+        return weights
+
     def _gold_spans(self, doc: Doc) -> List[Span]:
         key = self.cfg["spans_key"]
         if key is not None and key in doc.spans:
@@ -211,7 +281,7 @@ class DescribedTypesPipe(TorchNerPipe):
 
     def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Optional[Language] = None,
                    labels: Optional[Union[List[str], Dict[str, str]]] = None,
-                   descriptions: Optional[Union[str, Path, Dict[str, str]]] = None) -> None:
+                   descriptions: Optional[Union[str, Path, Dict[str, Union[str, List[str]]]]] = None) -> None:
         """labels: the types (default: every type in the examples), as a list, or as the
         {label: description} dict that `label_data` gives and `spacy init labels` writes;
         descriptions: a dict or a JSON file of {label: description}, taking precedence; a type
@@ -225,6 +295,9 @@ class DescribedTypesPipe(TorchNerPipe):
         given.update(resolve_descriptions(descriptions, labels, default=given))
         self.types = TypeVectors(self.cfg["description_encoder"])
         self.types.set(given, f"{self.name}: the labels and descriptions given to initialize")
+        if self.cfg.get("training_type_texts", "description") == "variants":
+            self.types.set_variants(description_variants(descriptions, labels),
+                                    f"{self.name}: the description variants given to initialize")
         self._set_thresholds(self.cfg["thresholds"], check_labels=True)
         self._rng = random.Random(_training_seed(nlp))
         docs = [eg.predicted for eg in islice(get_examples(), 10)]
@@ -234,7 +307,8 @@ class DescribedTypesPipe(TorchNerPipe):
     def to_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> None:
         path = util.ensure_path(path)
         path.mkdir(parents=True, exist_ok=True)
-        srsly.write_json(path / "cfg", dict(self.cfg, labels=list(self.labels), descriptions=self.descriptions))
+        srsly.write_json(path / "cfg", dict(self.cfg, labels=list(self.labels), descriptions=self.descriptions,
+                                            variants=self.types.variants_to_json()))
         self.types.to_disk(path / "type_vectors.safetensors")
         self.model.to_disk(path / "model")
 
@@ -245,6 +319,7 @@ class DescribedTypesPipe(TorchNerPipe):
         try:
             cfg = srsly.read_json(path / "cfg")
             labels, descriptions = cfg.pop("labels"), cfg.pop("descriptions")
+            variants = cfg.pop("variants", {})
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
             raise DamagedPipelineError(f"{path / 'cfg'}: damaged: not the JSON settings of {self.name} ({err})") from None
         try:
@@ -256,7 +331,7 @@ class DescribedTypesPipe(TorchNerPipe):
             raise DamagedPipelineError(f"{path / 'cfg'}: damaged: {err}") from None
         self.cfg.update(cfg)
         self.types = TypeVectors(self.cfg["description_encoder"])
-        self.types.from_disk(path / "type_vectors.safetensors", labels, descriptions)
+        self.types.from_disk(path / "type_vectors.safetensors", labels, descriptions, variants)
         try:
             self._set_thresholds(self.cfg.get("thresholds", {}), check_labels=True)
         except ValueError as err:

@@ -119,7 +119,13 @@ class ContrastiveNER(DescribedTypesPipe):
                 if j is not None:
                     targets[b, span.start:span.end, 0] = 0.0
                     targets[b, span.start:span.end, j] = 1.0
-        return loss_and_gradients(self.loss, scores, targets, mask)
+        type_weights = self._type_weights(examples, list(range(len(self.labels))))
+        if (type_weights == 1.0).all():
+            return loss_and_gradients(self.loss, scores, targets, mask)
+        # Partial annotation: the types a doc's source does not annotate leave its loss
+        # (contrastive losses take no weights between 0 and 1: any weight below 1 masks).
+        type_mask = numpy.concatenate([numpy.ones((batch, 1), dtype=bool), type_weights >= 1.0], axis=1)
+        return loss_and_gradients(self.loss, scores, targets, mask, type_mask)
 
     def predict_logits(self, docs: List[Doc]) -> List[Optional[tuple]]:
         """Per doc, a 1-tuple of logits [n, 1 + types] (column 0: no entity), or None when empty."""

@@ -22,7 +22,8 @@ from thinc.api import Config, Model
 
 from ...ml.default_configs import TRANSFORMER_LISTENER, FROZEN_TYPE_ENCODER
 from ...ml.backbone import DEFAULT_MODEL_NAME
-from ..described_types import DescribedTypesPipe
+from ...corpus.annotated_types import annotated_types
+from ..described_types import DescribedTypesPipe, check_foreign_type_weight, check_training_type_texts
 from ...ml.activations import sigmoid
 from .decoding import decode
 
@@ -48,6 +49,8 @@ DEFAULT_MODEL = Config().from_str(DEFAULT_SPAN_NER_MODEL)["model"]
         "spans_key": None,
         "description_encoder": DEFAULT_MODEL_NAME,
         "negative_types": 0,
+        "foreign_type_weight": 0.0,
+        "training_type_texts": "description",
         "loss": {"@losses": "spacy_ner_ext.span_bce.v1", "start_weight": 1.0, "end_weight": 1.0,
                  "span_weight": 3.0, "pos_weight": 1.0},
         "scorer": {"@scorers": "spacy_ner_ext.span_ner_scorer.v1"},
@@ -57,7 +60,8 @@ DEFAULT_MODEL = Config().from_str(DEFAULT_SPAN_NER_MODEL)["model"]
 def make_span_ner(
     nlp: Language, name: str, model: Model, threshold: float, thresholds: Dict[str, float],
     calibration_temperature: float, max_batch_tokens: int, spans_key: Optional[str],
-    description_encoder: str, negative_types: int, loss: Callable, scorer: Optional[Callable],
+    description_encoder: str, negative_types: int, foreign_type_weight: float, training_type_texts: str,
+    loss: Callable, scorer: Optional[Callable],
 ) -> "SpanNER":
     """threshold: probability that start, end and span scores must all pass.
     thresholds: per-type overrides of `threshold`, {label: threshold} (`tune-thresholds`
@@ -72,12 +76,19 @@ def make_span_ner(
     description_encoder: sentence-transformers model (name or path) that embeds the type
         descriptions; "default" is the packaged all-MiniLM-L6-v2.
     negative_types: in training, encode only the types present in the batch plus this many
-        sampled others (0: all types), which keeps large label sets cheap.
+        sampled others (0: all types), which keeps large label sets cheap. A Doc that records
+        the types its source annotates (a mixture's Docs, see corpus/annotated_types.py) brings
+        those types into its batch as negatives too.
+    foreign_type_weight: the loss weight, on a Doc, of the types its source does not annotate
+        (0: they give no loss, positive or negative: partial annotation).
+    training_type_texts: "description" (each type is trained on its description) or
+        "variants" (on its name or one of its descriptions, drawn at random per batch).
     """
     return SpanNER(nlp.vocab, model, name, threshold=threshold, thresholds=thresholds,
                    calibration_temperature=calibration_temperature, max_batch_tokens=max_batch_tokens,
                    spans_key=spans_key,
                    description_encoder=description_encoder, negative_types=negative_types,
+                   foreign_type_weight=foreign_type_weight, training_type_texts=training_type_texts,
                    loss=loss, scorer=scorer)
 
 
@@ -101,16 +112,19 @@ class SpanNER(DescribedTypesPipe):
                  thresholds: Optional[Dict[str, float]] = None, calibration_temperature: float = 1.0,
                  max_batch_tokens: int = 4096, spans_key: Optional[str] = None,
                  description_encoder: str = DEFAULT_MODEL_NAME, negative_types: int = 0,
+                 foreign_type_weight: float = 0.0, training_type_texts: str = "description",
                  loss: Optional[Callable] = None, scorer: Optional[Callable] = None):
         super().__init__(vocab, model, name, threshold=threshold, thresholds=thresholds,
                          calibration_temperature=calibration_temperature, max_batch_tokens=max_batch_tokens,
                          spans_key=spans_key, description_encoder=description_encoder, scorer=scorer,
-                         negative_types=negative_types)
+                         negative_types=negative_types,
+                         foreign_type_weight=check_foreign_type_weight(foreign_type_weight),
+                         training_type_texts=check_training_type_texts(training_type_texts))
         self.loss = loss if loss is not None else registry.losses.get("spacy_ner_ext.span_bce.v1")()
 
     def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Optional[Language] = None,
                    labels: Optional[Union[List[str], Dict[str, str]]] = None,
-                   descriptions: Optional[Union[str, Path, Dict[str, str]]] = None) -> None:
+                   descriptions: Optional[Union[str, Path, Dict[str, Union[str, List[str]]]]] = None) -> None:
         """See DescribedTypesPipe.initialize; also warns about gold entities longer than
         max_span_length."""
         super().initialize(get_examples, nlp=nlp, labels=labels, descriptions=descriptions)
@@ -129,17 +143,27 @@ class SpanNER(DescribedTypesPipe):
         plus `negative_types` sampled others."""
         n_negative = self.cfg["negative_types"]
         all_types = list(range(len(self.labels)))
-        if not n_negative:
+        records = [annotated_types(eg.reference) for eg in examples]
+        # Every Doc says which types its source annotates and the others weigh nothing: other
+        # types would only cost time.
+        only_annotated = all(r is not None for r in records) and not self.cfg["foreign_type_weight"]
+        if not n_negative and not only_annotated:
             return all_types
+        if only_annotated:
+            n_negative = 0
         index = {label: i for i, label in enumerate(self.labels)}
-        present = sorted({index[s.label_] for eg in examples for s in self._gold_spans(eg.reference)
-                          if s.label_ in index})
-        others = [i for i in all_types if i not in set(present)]
+        present = {index[s.label_] for eg in examples for s in self._gold_spans(eg.reference) if s.label_ in index}
+        # The types a Doc's source annotates are its sound negatives: all of them train.
+        for record in records:
+            present.update(index[t] for t in record or () if t in index)
+        present = sorted(present)
+        taken = set(present)
+        others = [i for i in all_types if i not in taken]
         return sorted(present + self._rng.sample(others, min(n_negative, len(others))))
 
     def _train_input(self, examples: List[Example]):
         type_ids = self._batch_types(examples)
-        return ([eg.predicted for eg in examples], self._type_input().select(type_ids)), (type_ids,)
+        return ([eg.predicted for eg in examples], self._training_type_input(type_ids)), (type_ids,)
 
     def get_loss(self, examples: Iterable[Example], scores, type_ids: Optional[List[int]] = None):
         from ...ml.torch_bridge import loss_and_gradients
@@ -158,10 +182,16 @@ class SpanNER(DescribedTypesPipe):
         span_mask = numpy.zeros((batch, length, width, n_types), dtype=bool)
         column = {self.labels[t]: j for j, t in enumerate(type_ids)}
         nested = self.cfg["spans_key"] is not None
+        # Masks are weights: 0 outside a doc, and on the types its source does not annotate.
+        type_weights = self._type_weights(examples, type_ids)
+        if not (type_weights == 1.0).all():
+            token_mask = token_mask.astype("float32")
+            span_mask = span_mask.astype("float32")
         for b, eg in enumerate(examples):
             n = len(eg.predicted)
-            token_mask[b, :n] = True
-            span_mask[b, :n] = (numpy.arange(n)[:, None] + numpy.arange(width)[None, :] < n)[:, :, None]
+            token_mask[b, :n] = type_weights[b]
+            inside = (numpy.arange(n)[:, None] + numpy.arange(width)[None, :] < n)[:, :, None]
+            span_mask[b, :n] = inside * type_weights[b][None, None, :]
             gold = self._gold_spans(eg.reference)
             for s in eg.get_aligned_spans_y2x(gold, allow_overlap=nested):
                 j = column.get(s.label_)
