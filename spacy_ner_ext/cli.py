@@ -720,6 +720,7 @@ def build_mixture_command(
     dev_docs: int = typer.Option(20, min=0, help="Dev Docs per dataset"),
     max_words: int = typer.Option(256, min=8, help="Longer passages are cut into Docs of at most this many tokens"),
     seed: int = typer.Option(0, help="Seed of the sampling"),
+    test_docs: int = typer.Option(0, min=0, help="Docs per left-out test set, the first ones (0: all; small runs)"),
     mapping: Path = typer.Option(Path("corpus/descriptions/type_mapping.json"), exists=True, dir_okay=False,
                                  help="Corpus labels -> universal types"),
     descriptions: Path = typer.Option(Path("corpus/descriptions"), exists=True, file_okay=False,
@@ -737,7 +738,8 @@ def build_mixture_command(
         raise UserInputError("no data mirror: pass --data, set $SPACY_NER_EXT_DATA, or put the corpora in ../shared/data")
     _check_outputs([mirror, mapping, descriptions], {"OUTPUT": output})
     settings = MixtureSettings(leave_out=tuple(leave_out), alpha=alpha, cap=cap, train_docs=train_docs,
-                               dev_docs=dev_docs, max_words=max_words, seed=seed, only=tuple(only))
+                               dev_docs=dev_docs, max_words=max_words, seed=seed, only=tuple(only),
+                               test_docs=test_docs)
     manifest = build_mixture(_blank("en"), mirror, output, mapping, descriptions, settings, SOURCES,
                              log=lambda line: msg.text(line))
     msg.good(f"{manifest['train_docs']} train and {manifest['dev_docs']} dev Docs ({manifest['train_words']} words, "
@@ -776,6 +778,32 @@ def pretrain(
         print(line, flush=True)
 
     run_pretrain(config, output, overrides, settings, log=log)
+
+
+@app.command("benchmark-pretraining", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def benchmark_pretraining(
+    ctx: typer.Context,
+    config: Path = typer.Argument(Path("configs/universal.cfg"), exists=True, dir_okay=False, help="The recipe"),
+    lever: List[str] = typer.Option([], help="A lever to measure (repeat; default: all, see experiments/pretrain_levers.py)"),
+    steps: int = typer.Option(30, min=2, help="Pretraining steps per lever"),
+    output: Path = typer.Option(Path("results/pretrain_levers.json"), dir_okay=False, help="JSON results"),
+):
+    """Words/s and peak memory of a short pretraining for each lever of the recipe (which weights
+    train, batching, span width, type encoder, foreign types), each in its own process. Extra
+    arguments are config overrides for every run (`--paths.train ...`)."""
+    from spacy.cli._util import parse_config_overrides
+
+    from .experiments.benchmark import machine_info
+    from .experiments.pretrain_levers import LEVERS, measure_levers
+
+    _check_outputs([config], {"--output": output})
+    result = measure_levers(config, lever or list(LEVERS), steps, parse_config_overrides(list(ctx.args)),
+                            log=lambda line: msg.text(line))
+    msg.table([(r["lever"], f"{r['words_per_second']:.0f}", r["speed_vs_recipe"], f"{r['peak_rss_mb']:.0f}")
+               for r in result["levers"]], header=("lever", "words/s", "vs recipe", "peak MB"), divider=True)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    srsly.write_json(output, dict(result, machine=machine_info()))
+    msg.good(f"Results written to {output}")
 
 
 if __name__ == "__main__":

@@ -315,3 +315,30 @@ def test_a_plot_may_go_into_the_run_folder_it_reads(files):
     assert_fails(invoke("evaluate", SPAN, files / "good.conll", "--output", SPAN / "scores.json"), 1,
                  "--output would be written over the input")  # but never into a pipeline folder
     assert not (SPAN / "scores.json").exists()
+
+
+# -- the universal recipe: build-mixture and pretrain ---------------------------------------
+def test_build_mixture_refuses_an_unknown_dataset_to_leave_out(tmp_path):
+    result = invoke("build-mixture", tmp_path / "mix", "--data", tmp_path, "--leave-out", "mit-movie")
+    line = assert_fails(result, 1, "--leave-out: unknown dataset(s) mit-movie")
+    assert "conll2003" in line
+    assert not (tmp_path / "mix").exists()
+
+
+def test_build_mixture_names_a_file_missing_from_the_mirror(tmp_path):
+    (tmp_path / "conll2003").mkdir()
+    result = invoke("build-mixture", tmp_path / "mix", "--data", tmp_path, "--only", "conll2003")
+    assert_fails(result, 1, str(tmp_path / "conll2003" / "train.txt"), "no such file", "conll2003")
+
+
+def test_build_mixture_names_a_label_the_mapping_does_not_decide(tmp_path):
+    data = tmp_path / "data" / "wikigold"
+    data.mkdir(parents=True)
+    (data / "wikigold.conll.txt").write_text("john I-PER\nvisited O\nacme I-SPACESHIP\n")
+    result = invoke("build-mixture", tmp_path / "mix", "--data", tmp_path / "data", "--only", "wikigold")
+    assert_fails(result, 1, "type_mapping.json", "dataset 'wikigold'", "no universal type for label(s) SPACESHIP")
+
+
+def test_pretrain_refuses_a_checkpoint_interval_over_15_minutes(tmp_path):
+    result = invoke("pretrain", "configs/universal.cfg", tmp_path / "run", "--checkpoint-minutes", "20")
+    assert_fails(result, 2, "--checkpoint-minutes")

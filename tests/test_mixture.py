@@ -145,3 +145,69 @@ def test_long_passages_are_cut_between_entities():
     assert [words(p) for p in pieces] == ["w0 w1 w2", "w3 w4 w5 w6", "w7 w8 w9"]
     assert [[(e.text, e.label_) for e in p.ents] for p in pieces] == [[], [("w3 w4 w5", "X")], [("w8", "Y")]]
     assert all(p.user_data["k"] == 1 for p in pieces)
+
+
+def test_leaving_out_a_dataset_takes_those_it_shares_texts_with_both_ways(mirror):
+    sources = mirror[3]
+    # "shared" names "bio" as sharing its texts: leaving either out takes both.
+    assert chosen_sources(MixtureSettings(leave_out=("shared",)), sources)[1] == ["bio", "shared"]
+    assert chosen_sources(MixtureSettings(leave_out=("bio",)), sources)[1] == ["bio", "shared"]
+
+
+def test_an_entity_longer_than_the_window_is_never_cut():
+    nlp = spacy.blank("en")
+    doc = make_doc(nlp, [f"w{i}" for i in range(10)], [(0, 6, "X")])
+    pieces = cut_doc(doc, 4)
+    assert [words(p) for p in pieces] == ["w0 w1 w2 w3 w4 w5", "w6 w7 w8 w9"]
+    assert [(e.text, e.label_) for e in pieces[0].ents] == [("w0 w1 w2 w3 w4 w5", "X")]
+
+
+def test_types_with_spans_left_out_of_the_flat_entities_are_not_counted_as_annotated():
+    from spacy.tokens import Span
+
+    from spacy_ner_ext.corpus.annotated_types import mark_incomplete, set_annotated_types
+    from spacy_ner_ext.mixture.build import relabel
+
+    nlp = spacy.blank("en")
+    labels = {"PER": "person", "LOC": "location", "ORG": "organization", "FAC": "facility"}
+    doc = make_doc(nlp, "the new york office of acme".split(), [(1, 4, "FAC"), (5, 6, "ORG")])
+    # Nested: "new york" is a LOC inside the FAC; only the FAC could be a flat entity.
+    doc.spans["sc"] = [Span(doc, 1, 4, label="FAC"), Span(doc, 1, 3, label="LOC"), Span(doc, 5, 6, label="ORG")]
+    relabel(doc, labels, sorted(labels.values()))
+    assert annotated_types(doc) == ["facility", "organization", "person"]  # not location: it is there
+    assert [(s.text, s.label_) for s in doc.spans["sc"]] == [("new york office", "facility"), ("new york", "location"),
+                                                            ("acme", "organization")]
+    # A reader's own record of what one Doc annotates (a (passage, type) question), minus a
+    # label it could not read in full.
+    question = make_doc(nlp, "acme hired mary".split(), [(2, 3, "PER")])
+    set_annotated_types(question, ["PER", "ORG"])
+    mark_incomplete(question, ["ORG"])
+    relabel(question, labels, sorted(labels.values()))
+    assert annotated_types(question) == ["person"]
+
+
+def test_pile_ner_questions_annotate_their_one_type(tmp_path):
+    import json
+    import warnings
+
+    from spacy_ner_ext.mixture.pile_ner import read_pile_ner_questions
+
+    path = tmp_path / "questions.jsonl"
+    rows = [{"doc_question_pairID": "1:0", "tagName": "programming language", "input": "We rewrote it in Rust and Go.",
+             "output": json.dumps(["Rust", "Go"])},
+            {"doc_question_pairID": "1:1", "tagName": "company", "input": "We rewrote it in Rust and Go.",
+             "output": "[]"},
+            {"doc_question_pairID": "2:0", "tagName": "city", "input": "She moved to Lyon.",
+             "output": json.dumps(["Marseille"])}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        docs = read_pile_ner_questions(path, spacy.blank("en"))
+    assert [[(e.text, e.label_) for e in d.ents] for d in docs] == [
+        [("Rust", "programming language"), ("Go", "programming language")], [], []]
+    assert [annotated_types(d) for d in docs] == [["programming language"], ["company"], ["city"]]
+    # "Marseille" is nowhere in its passage: that question's type is marked incomplete, and said so.
+    from spacy_ner_ext.corpus.annotated_types import incomplete_labels
+
+    assert [incomplete_labels(d) for d in docs] == [[], [], ["city"]]
+    assert any("1 of 3 entity strings not found" in str(w.message) for w in caught)

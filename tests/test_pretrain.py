@@ -40,7 +40,9 @@ def tiny_mixture(tmp_path, tiny_transformer):
 def test_a_second_run_goes_on_from_the_checkpoint(tmp_path, tiny_mixture):
     out = tmp_path / "run"
     lines = []
-    first = pretrain(CONFIG, out, tiny_mixture, PretrainSettings(max_steps=4, log_every=2), log=lines.append)
+    # A 7-step schedule, stopped after 4 steps (as a kill would stop it), then run again.
+    schedule = dict(tiny_mixture, **{"training.max_steps": 7})
+    first = pretrain(CONFIG, out, schedule, PretrainSettings(max_steps=4, log_every=2), log=lines.append)
     assert first.step == 4 and first.runs == 1
     assert find_checkpoint(out) == out / "checkpoint"
     assert (out / "model-last" / "config.cfg").exists()
@@ -48,12 +50,53 @@ def test_a_second_run_goes_on_from_the_checkpoint(tmp_path, tiny_mixture):
     assert any(l.startswith("step 2/4 ·") and "words/s" in l and "min left" in l for l in lines)
     lines.clear()
     second = pretrain(CONFIG, out, {}, PretrainSettings(max_steps=7, log_every=1), log=lines.append)
-    assert second.step == 7 and second.runs == 2 and second.words > first.words
+    assert second.step == 7 and second.runs == 2
     assert lines[0].startswith(f"Going on from {out / 'checkpoint'} at step 4")
-    restored = [l for l in lines if l.startswith("Restored the optimizer state of")]
-    assert restored and int(restored[0].split()[5]) > 0
+    restored = [l.split() for l in lines if l.startswith("Restored the optimizer state of")]
+    assert restored and restored[0][5] == restored[0][7] and int(restored[0][5]) > 0  # "N of N parameters"
     assert [l.split(" ·")[0] for l in lines if l.startswith("step ")] == ["step 5/7", "step 6/7", "step 7/7"]
+    # The same batches and learning rate as one run of 7 steps: the resumed run skipped the
+    # batches it had trained on and took the schedule up where it stopped.
+    straight = pretrain(CONFIG, tmp_path / "straight", schedule, PretrainSettings(max_steps=7, log_every=7),
+                        log=lambda line: None)
+    assert second.words == straight.words and second.epoch == straight.epoch
+    assert second.learn_rate == pytest.approx(straight.learn_rate)
     assert srsly.read_json(out / "pretrain_summary.json")["step"] == 7
+
+
+def test_a_resumed_run_refuses_other_data_and_steps_past_its_schedule(tmp_path, tiny_mixture):
+    from spacy_ner_ext.errors import UserInputError
+
+    out = tmp_path / "run"
+    pretrain(CONFIG, out, tiny_mixture, PretrainSettings(max_steps=2, log_every=2), log=lambda line: None)
+    with pytest.raises(UserInputError, match="learning-rate schedule of 2 steps"):
+        pretrain(CONFIG, out, {}, PretrainSettings(max_steps=5), log=lambda line: None)
+    train = Path(tiny_mixture["paths.train"])
+    train.write_bytes(train.read_bytes() + b"")  # the same bytes, a new modification time
+    import os
+
+    os.utime(train, ns=(train.stat().st_atime_ns, train.stat().st_mtime_ns + 10**9))
+    with pytest.raises(UserInputError, match="trained on other corpus files"):
+        pretrain(CONFIG, out, {}, PretrainSettings(max_steps=2), log=lambda line: None)
+
+
+def test_a_checkpoint_swap_killed_halfway_leaves_a_complete_checkpoint(tmp_path, tiny_mixture):
+    from spacy_ner_ext.training.pretrain import CHECKPOINT, STATE
+
+    out = tmp_path / "run"
+    pretrain(CONFIG, out, dict(tiny_mixture, **{"training.max_steps": 4}), PretrainSettings(max_steps=2),
+             log=lambda line: None)
+    # Killed after the new checkpoint was written, before it was renamed into place: the old
+    # one moved aside, the new one complete beside it.
+    (out / CHECKPOINT).rename(out / (CHECKPOINT + ".new"))
+    assert find_checkpoint(out) == out / (CHECKPOINT + ".new")
+    # A half-deleted folder (its state removed first) is never taken.
+    (out / (CHECKPOINT + ".new") / STATE).rename(tmp_path / "state.json")
+    assert find_checkpoint(out) is None
+    (tmp_path / "state.json").rename(out / (CHECKPOINT + ".new") / STATE)
+    state = pretrain(CONFIG, out, {}, PretrainSettings(max_steps=4), log=lambda line: None)
+    assert state.step == 4 and find_checkpoint(out) == out / CHECKPOINT
+    assert not (out / (CHECKPOINT + ".new")).exists() and not (out / (CHECKPOINT + ".old")).exists()
 
 
 def test_the_data_order_is_a_shuffle_seeded_per_epoch_the_same_in_every_run():

@@ -21,3 +21,19 @@ def annotated_types(doc: Doc) -> Optional[List[str]]:
     """The types `doc`'s source annotates, or None: every type."""
     types = doc.user_data.get(ANNOTATED_TYPES_KEY)
     return None if types is None else list(types)
+
+
+INCOMPLETE_KEY = "spacy_ner_ext.incomplete_labels"
+
+
+def mark_incomplete(doc: Doc, labels: Iterable[str]) -> None:
+    """Corpus labels whose annotation in this Doc is known to be incomplete (an entity of that
+    label could not be read: discontinuous, or not found in the text): a mixture does not
+    count the Doc as annotated for them, so the missing entity is no negative."""
+    labels = set(labels)
+    if labels:
+        doc.user_data[INCOMPLETE_KEY] = sorted(labels | set(doc.user_data.get(INCOMPLETE_KEY, ())))
+
+
+def incomplete_labels(doc: Doc) -> List[str]:
+    return list(doc.user_data.get(INCOMPLETE_KEY, ()))

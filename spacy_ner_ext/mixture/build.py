@@ -2,6 +2,7 @@
 Docs cut to passages, marked with the types their source annotates, sampled across datasets,
 and written as train and dev DocBins, with the universal types' descriptions and a manifest."""
 import random
+import shutil
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -11,10 +12,12 @@ import srsly
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin, Span
 
-from ..corpus.annotated_types import annotated_types, set_annotated_types
+from ..corpus.annotated_types import annotated_types, incomplete_labels, set_annotated_types
+from ..corpus.spans import SPANS_KEY
 from ..errors import UserInputError
 from .passages import cut_doc
 from .sampling import draw, mixture_counts
+from . import registry  # noqa: F401  (fills SOURCES)
 from .sources import SOURCES, Source, read_source
 from .type_mapping import check_mapped, load_mapping, universal_descriptions
 
@@ -29,6 +32,7 @@ class MixtureSettings:
     max_words: int = 256
     seed: int = 0
     only: Tuple[str, ...] = ()  # these sources alone (tests, small runs); empty: all
+    test_docs: int = 0  # Docs per left-out test set, the first ones (small runs); 0: all
 
 
 @dataclass
@@ -49,18 +53,34 @@ def chosen_sources(settings: MixtureSettings, sources: Dict[str, Source] = SOURC
     if unknown:
         raise UserInputError(f"--only: unknown dataset(s) {', '.join(unknown)}")
     left_out = set(settings.leave_out)
-    left_out |= {s.name for s in sources.values() if set(s.shares_text_with) & set(settings.leave_out)}
+    # Sharing texts goes both ways, and on: leaving BioRED out takes BC5CDR and NCBI-disease too.
+    while True:
+        more = {s.name for s in sources.values() if s.name not in left_out and
+                (set(s.shares_text_with) & left_out or any(s.name in sources[n].shares_text_with for n in left_out))}
+        if not more:
+            break
+        left_out |= more
     names = settings.only or tuple(sorted(sources))
     return [sources[n] for n in names if n not in left_out], sorted(left_out)
 
 
 def relabel(doc: Doc, labels: Dict[str, str], types: Sequence[str]) -> Doc:
-    """The Doc with universal type names on its entities, marked with the types its source
-    annotates: all of `types`, or, where the reader recorded the corpus labels this very Doc
-    annotates (a (passage, type) question), those labels' types."""
+    """The Doc with universal type names on its entities (and on its spans), marked with the
+    types its source annotates: all of `types`, or, where the reader recorded the corpus
+    labels this very Doc annotates (a (passage, type) question), those labels' types.
+
+    Not counted as annotated in this Doc: a type with a span that the flat `doc.ents` could not
+    keep (nested or overlapping annotation: the span is there, so "not an entity" would be
+    wrong), and a type the reader marked incomplete."""
+    kept = {(e.start, e.end, e.label_) for e in doc.ents}
+    unsure = {labels[s.label_] for s in doc.spans.get(SPANS_KEY, []) if (s.start, s.end, s.label_) not in kept}
+    unsure |= {labels[label] for label in incomplete_labels(doc)}
     doc.ents = [Span(doc, e.start, e.end, label=labels[e.label_]) for e in doc.ents]
+    if SPANS_KEY in doc.spans:
+        doc.spans[SPANS_KEY] = [Span(doc, s.start, s.end, label=labels[s.label_]) for s in doc.spans[SPANS_KEY]]
     own = annotated_types(doc)
-    set_annotated_types(doc, types if own is None else [labels[label] for label in own])
+    annotated = set(types) if own is None else {labels[label] for label in own}
+    set_annotated_types(doc, annotated - unsure)
     return doc
 
 
@@ -70,6 +90,7 @@ def read_source_docs(source: Source, nlp: Language, mirror: Path, mapping, mappi
     dev = read_source(source, "dev", nlp, mirror)
     found = {e.label_ for doc in train + dev for e in doc.ents}
     found |= {label for doc in train + dev for label in annotated_types(doc) or ()}
+    found |= {s.label_ for doc in train + dev for s in doc.spans.get(SPANS_KEY, [])}
     labels = check_mapped(mapping, source.name, found, mapping_path)
     # The types a source annotates: every label the mapping gives it (also one with no
     # entity in these Docs: its absence is still annotation).
@@ -118,7 +139,10 @@ def build_mixture(nlp: Language, mirror: Path, output: Path, mapping_path: Path,
             "entities_per_type": dict(sorted(Counter(e.label_ for doc in taken for e in doc.ents).items())),
         })
     rng.shuffle(train)
-    types = universal_descriptions(mapping, [d.source.name for d in read], descriptions_dir)
+    # A type's first description (the one used at prediction) comes from its largest corpus:
+    # the general ones, rather than the first name in the alphabet.
+    by_size = [d.source.name for d in sorted(read, key=lambda d: -len(d.train))]
+    types = universal_descriptions(mapping, by_size, descriptions_dir)
     used = sorted({t for d in read for t in d.labels.values()})
     output.mkdir(parents=True, exist_ok=True)
     for name, docs in (("train", train), ("dev", dev)):
@@ -132,18 +156,23 @@ def build_mixture(nlp: Language, mirror: Path, output: Path, mapping_path: Path,
         "non_commercial_sources": [s["dataset"] for s in manifest_sources if s["non_commercial"]],
         "sources": manifest_sources,
     }
-    manifest["left_out_test_sets"] = write_left_out_tests(nlp, mirror, output, left_out, sources, log)
+    manifest["left_out_test_sets"] = write_left_out_tests(nlp, mirror, output, left_out, sources, log,
+                                                          settings.test_docs)
     srsly.write_json(output / "manifest.json", manifest)
     return manifest
 
 
 def write_left_out_tests(nlp: Language, mirror: Path, output: Path, left_out: List[str],
-                         sources: Dict[str, Source], log) -> Dict[str, Dict]:
+                         sources: Dict[str, Source], log, limit: int = 0) -> Dict[str, Dict]:
     """The test split of each left-out dataset, with its own labels, as
-    output/left_out/<dataset>/test.spacy: what the zero-shot scores are measured on."""
+    output/left_out/<dataset>/test.spacy: what the zero-shot scores are measured on (`limit`:
+    its first Docs only)."""
     written = {}
+    # Test sets of an earlier build with another leave-out list must not be scored as unseen.
+    shutil.rmtree(output / "left_out", ignore_errors=True)
     for name in left_out:
         docs = [doc for doc in read_source(sources[name], "test", nlp, mirror) if len(doc)]
+        docs = docs[:limit] if limit else docs
         if not docs:
             continue
         path = output / "left_out" / name / "test.spacy"

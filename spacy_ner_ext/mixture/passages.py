@@ -5,19 +5,25 @@ from spacy.tokens import Doc
 
 
 def cut_points(doc: Doc, max_words: int) -> List[int]:
-    """Token offsets at which `doc` is cut: as late as possible within each window, but not
-    inside an entity (an entity longer than the window is cut off at its start)."""
+    """Token offsets at which `doc` is cut: as late as possible within each window, but never
+    inside an entity."""
     inside = [False] * (len(doc) + 1)
+    end_of = {}
     for ent in doc.ents:
         for i in range(ent.start + 1, ent.end):
             inside[i] = True
+            end_of[i] = ent.end
     points, start = [], 0
     while len(doc) - start > max_words:
         cut = start + max_words
         while cut > start + 1 and inside[cut]:
             cut -= 1
-        if inside[cut]:  # one entity fills the window: cut before it, then after it
-            cut = start + max_words
+        if inside[cut]:
+            # An entity from the window's first token on, longer than the window: the piece
+            # runs to its end (a longer piece rather than a cut entity).
+            cut = end_of[cut]
+            if cut >= len(doc):
+                break
         points.append(cut)
         start = cut
     return points

@@ -10,7 +10,7 @@ from typing import List
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ..corpus.annotated_types import set_annotated_types
+from ..corpus.annotated_types import mark_incomplete, set_annotated_types
 from ..corpus.errors import CorpusFormatError, CorpusWarning, RepairLog
 from ..corpus.jsonl import iter_jsonl
 from ..corpus.raw import MatchReport, match_mentions
@@ -38,13 +38,18 @@ def read_pile_ner_questions(path: Path, nlp: Language, fuzzy_threshold: float = 
             raise CorpusFormatError(path, where, "'output' must be a list of entity strings")
         doc = nlp.make_doc(passage)
         mentions = [(text.strip(), label) for text in dict.fromkeys(strings) if text.strip()]
+        missed = len(report.unmatched)
         spans = match_mentions(doc, mentions, str(key), fuzzy_threshold, report)
         doc = set_entities(doc, spans, str(path), where, "keep_longest", repairs)
         set_annotated_types(doc, [label])
+        if len(report.unmatched) > missed:
+            # An entity string not found: the question's one type is incompletely annotated.
+            mark_incomplete(doc, [label])
         docs.append(doc)
     repairs.warn()
     if report.unmatched:
         warnings.warn(f"{path}: {len(report.unmatched)} of {report.exact + report.fuzzy + len(report.unmatched)} "
-                      f"entity strings not found in their passage (first: {report.unmatched[0]!r}); they are left out",
+                      f"entity strings not found in their passage (first: {report.unmatched[0]!r}); their questions "
+                      f"are not counted as annotated for their type",
                       CorpusWarning, stacklevel=2)
     return docs

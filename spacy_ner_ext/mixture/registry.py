@@ -27,6 +27,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from ..corpus.annotated_types import mark_incomplete
 from ..corpus.conll import ASCII_BLANKS, DOCSTART
 from ..corpus.errors import CorpusFormatError, RepairLog
 from ..corpus.io import read_text, text_lines
@@ -227,14 +228,17 @@ def read_tasteset(path: Path, nlp: Language) -> List[Doc]:
         except (KeyError, TypeError, json.JSONDecodeError) as err:
             raise CorpusFormatError(path, where, f"expected the columns ingredients and ingredients_entities "
                                     f"(a JSON list): {err}") from None
-        spans = []
+        spans, dropped = [], set()
         for entity in entities:
             pieces = [(int(s), int(e)) for s, e in _OFFSETS.findall(entity["span"])]
             if len(pieces) != 1:
-                repairs.add("discontinuous entity: dropped", where)
+                repairs.add("discontinuous entity: dropped (its type not counted as annotated in that Doc)", where)
+                dropped.add(entity["type"])
                 continue
             spans.append((pieces[0][0], pieces[0][1], entity["type"]))
-        docs.append(_char_doc(nlp, text, spans, str(path), where, repairs))
+        doc = _char_doc(nlp, text, spans, str(path), where, repairs)
+        mark_incomplete(doc, dropped)
+        docs.append(doc)
     return _finish(path, docs, repairs)
 
 
@@ -396,14 +400,16 @@ def read_pgx(path: Path, nlp: Language) -> List[Doc]:
     docs = []
     for lineno, obj in iter_jsonl(path):
         where = f"line {lineno} (id {obj.get('id')!r})"
-        spans = []
+        spans, dropped = [], set()
         for entity in obj["entities"]:
             if len(entity["segments"]) != 1:
-                repairs.add("discontinuous entity: dropped", where)
+                repairs.add("discontinuous entity: dropped (its type not counted as annotated in that Doc)", where)
+                dropped.add(entity["type"])
                 continue
             (start, end), = entity["segments"]
             spans.append((start, end, entity["type"]))
         doc = _char_doc(nlp, obj["text"], spans, str(path), where, repairs)
+        mark_incomplete(doc, dropped)
         doc.user_data["id"] = obj.get("id")
         docs.append(doc)
     return _finish(path, docs, repairs)

@@ -13,6 +13,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..corpus.readers import read_docs
+from ..corpus.errors import CorpusFormatError
 from ..errors import UserInputError
 
 
@@ -52,7 +53,14 @@ def read_source(source: Source, split: str, nlp: Language, mirror: Path) -> List
             # A corpus with a layout of its own: its reader lives beside its registration.
             from .registry import ADAPTERS
 
-            docs.extend(ADAPTERS[source.name](path, nlp, **source.options))
+            try:
+                docs.extend(ADAPTERS[source.name](path, nlp, **source.options))
+            except UserInputError:
+                raise
+            except (KeyError, IndexError, TypeError, ValueError) as err:
+                # An adapter reads one corpus's layout: a record it does not expect is bad input.
+                raise CorpusFormatError(path, None, f"a record of a shape the {source.name} reader does not know "
+                                        f"({type(err).__name__}: {err})") from None
         else:
             docs.extend(read_docs(path, nlp, source.format, **source.options))
     return docs

@@ -68,6 +68,9 @@ class TypeVectors:
         if not changed:
             return
         warn_if_cut({l: descriptions[l] for l in changed}, self.encoder_name)
+        for label in changed:  # variants of the old description describe it no more
+            self.variants.pop(label, None)
+            self.variant_vectors.pop(label, None)
         new_vectors = encode_descriptions([descriptions[l] for l in changed], self.encoder_name)
         rows = {l: self.vectors[i] for i, l in enumerate(self.labels)} if self.vectors is not None else {}
         rows.update(zip(changed, new_vectors))

@@ -71,15 +71,19 @@ def check_training_type_texts(value: str) -> str:
     return value
 
 
-def check_foreign_type_weight(value) -> float:
+def check_probability(value, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-        raise UserInputError(f"foreign_type_weight must be a number between 0 and 1, not {value!r}")
+        raise UserInputError(f"{what} must be a number between 0 and 1, not {value!r}")
     return float(value)
 
 
+def check_foreign_type_weight(value) -> float:
+    return check_probability(value, "foreign_type_weight")
+
+
 def description_variants(descriptions, labels) -> Dict[str, List[str]]:
-    """Each label's training texts: its name, then every description given for it (a JSON
-    file may hold a list of paraphrases per label)."""
+    """Each label's training texts: its name (first), then every description given for it (a
+    JSON file may hold a list of paraphrases per label)."""
     if isinstance(descriptions, (str, Path)):
         given = load_description_variants(descriptions)
     elif isinstance(descriptions, dict):
@@ -246,11 +250,18 @@ class DescribedTypesPipe(TorchNerPipe):
         if self.cfg.get("training_type_texts", "description") != "variants":
             return types
         texts, rows = list(types.texts), types.vectors.copy()
+        name_share = float(self.cfg.get("name_probability", 0.5))
         for j, t in enumerate(type_ids):
             label = self.labels[t]
             variants = self.types.variants.get(label)
             if variants:
-                k = self._rng.randrange(len(variants))
+                # The name is the first variant. It is drawn with a set probability, not as one
+                # text among many: a type gathered from 30 corpora has 30 descriptions, and
+                # users give names as often as descriptions.
+                if len(variants) == 1 or self._rng.random() < name_share:
+                    k = 0
+                else:
+                    k = 1 + self._rng.randrange(len(variants) - 1)
                 texts[j], rows[j] = variants[k], self.types.variant_vectors[label][k]
         return TypeInput(texts, rows)
 
@@ -296,8 +307,12 @@ class DescribedTypesPipe(TorchNerPipe):
         self.types = TypeVectors(self.cfg["description_encoder"])
         self.types.set(given, f"{self.name}: the labels and descriptions given to initialize")
         if self.cfg.get("training_type_texts", "description") == "variants":
-            self.types.set_variants(description_variants(descriptions, labels),
-                                    f"{self.name}: the description variants given to initialize")
+            # Every description given, also those that came in the labels dict.
+            variants = description_variants(descriptions, labels)
+            for label, texts in variants.items():
+                if given.get(label) not in texts:
+                    texts.insert(1, given[label])
+            self.types.set_variants(variants, f"{self.name}: the description variants given to initialize")
         self._set_thresholds(self.cfg["thresholds"], check_labels=True)
         self._rng = random.Random(_training_seed(nlp))
         docs = [eg.predicted for eg in islice(get_examples(), 10)]

@@ -10,7 +10,6 @@ skips the batches it has already trained on and sees the rest of that epoch.
 """
 import json
 import random
-import resource
 import shutil
 import sys
 import time
@@ -35,6 +34,9 @@ OPTIMIZER = "optimizer.safetensors"
 class PretrainState:
     step: int = 0
     epoch: int = 0
+    learn_rate: float = 0.0  # after the last step
+    # Size and modification time of each corpus file: a resumed run on other data is refused.
+    data: Dict[str, List] = field(default_factory=dict)
     batch_in_epoch: int = 0  # batches of this epoch already trained on
     words: int = 0
     train_seconds: float = 0.0  # time spent in updates and evaluations, over every run
@@ -57,6 +59,10 @@ class PretrainSettings:
 
 
 def peak_rss_mb() -> float:
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return 0.0
     # ru_maxrss is in kilobytes on Linux.
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -83,15 +89,24 @@ def _parameter_places(nlp: Language) -> Dict[Tuple[int, str], str]:
 
 def save_optimizer(optimizer, nlp: Language, path: Path) -> None:
     from safetensors.numpy import save_file
+    from thinc.api import get_current_ops
 
+    to_numpy = get_current_ops().to_numpy  # the moments are cupy arrays on a GPU
     places = _parameter_places(nlp)
     tensors, counts = {}, {}
     for key, place in places.items():
         if key in optimizer.mom1:
-            tensors[f"mom1/{place}"] = numpy.ascontiguousarray(optimizer.mom1[key])
-            tensors[f"mom2/{place}"] = numpy.ascontiguousarray(optimizer.mom2[key])
+            tensors[f"mom1/{place}"] = numpy.ascontiguousarray(to_numpy(optimizer.mom1[key]))
+            tensors[f"mom2/{place}"] = numpy.ascontiguousarray(to_numpy(optimizer.mom2[key]))
             counts[place] = int(optimizer.nr_update[key])
     save_file(tensors, str(path), metadata={"nr_update": json.dumps(counts)})
+
+
+def saved_optimizer_parameters(path: Path) -> int:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="numpy") as f:
+        return len(json.loads(f.metadata()["nr_update"]))
 
 
 def load_optimizer(optimizer, nlp: Language, path: Path) -> int:
@@ -114,30 +129,89 @@ def load_optimizer(optimizer, nlp: Language, path: Path) -> int:
 
 
 # -- checkpoints ----------------------------------------------------------------------------
+def _remove(folder: Path) -> None:
+    # The state first: a folder without it is never taken for a checkpoint, even half deleted.
+    (folder / STATE).unlink(missing_ok=True)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def find_checkpoint(output: Path) -> Optional[Path]:
-    """The last complete checkpoint: `checkpoint`, or `checkpoint.old` when a run was killed
-    between the two renames that swap a new one in."""
-    for name in (CHECKPOINT, CHECKPOINT + ".old"):
+    """The complete checkpoint with the most steps: `checkpoint`, or `checkpoint.new` /
+    `checkpoint.old` when a run was killed while swapping a new one in (a folder is complete
+    once its state.json is written, which is written last)."""
+    found = []
+    for rank, name in enumerate((CHECKPOINT, CHECKPOINT + ".new", CHECKPOINT + ".old")):
         path = output / name
         if (path / STATE).exists() and (path / "pipeline" / "config.cfg").exists():
-            return path
-    return None
+            try:
+                step = int(srsly.read_json(path / STATE)["step"])
+            except (ValueError, KeyError, TypeError):
+                continue
+            found.append((step, -rank, path))
+    return max(found)[2] if found else None
+
+
+def promote(path: Path, output: Path) -> Path:
+    """The checkpoint a run goes on from, moved to `checkpoint` (so the next swap keeps it)."""
+    current = output / CHECKPOINT
+    if path != current:
+        _remove(current)
+        path.rename(current)
+    for name in (CHECKPOINT + ".new", CHECKPOINT + ".old"):
+        _remove(output / name)
+    return current
 
 
 def write_checkpoint(nlp: Language, optimizer, state: PretrainState, output: Path) -> Path:
     new, current, old = output / (CHECKPOINT + ".new"), output / CHECKPOINT, output / (CHECKPOINT + ".old")
-    shutil.rmtree(new, ignore_errors=True)
+    _remove(new)
     new.mkdir(parents=True)
     nlp.to_disk(new / "pipeline")
     save_optimizer(optimizer, nlp, new / OPTIMIZER)
     # The state last: a folder with state.json is complete.
     srsly.write_json(new / STATE, asdict(state))
-    shutil.rmtree(old, ignore_errors=True)
     if current.exists():
+        _remove(old)
         current.rename(old)
     new.rename(current)
-    shutil.rmtree(old, ignore_errors=True)
+    _remove(old)
     return current
+
+
+def write_pipeline(nlp: Language, folder: Path) -> None:
+    """nlp.to_disk into a folder beside `folder`, then renamed over it: a kill leaves the old
+    pipeline or the new one, never half of one."""
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    nlp.to_disk(tmp)
+    old = folder.with_name(folder.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if folder.exists():
+        folder.rename(old)
+    tmp.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def corpus_fingerprint(config) -> Dict[str, List]:
+    """[size, modification time] of every corpus file the config reads."""
+    prints = {}
+    for name, section in config.interpolate().get("corpora", {}).items():
+        path = section.get("path") if isinstance(section, dict) else None
+        if path and Path(path).exists():
+            stat = Path(path).stat()
+            prints[name] = [str(path), stat.st_size, stat.st_mtime_ns]
+    return prints
+
+
+UNSUPPORTED = {"frozen_components": [], "annotating_components": [], "accumulate_gradient": 1}
+
+
+def check_supported(training: Dict, source: Path) -> None:
+    """The loop does not do everything spacy train does: refuse what it would ignore."""
+    for key, default in UNSUPPORTED.items():
+        if training.get(key, default) != default:
+            raise UserInputError(f"{source}: [training] {key} = {training[key]!r} is not supported by pretrain "
+                                 f"(use spacy train for it)")
 
 
 # -- data -----------------------------------------------------------------------------------
@@ -160,12 +234,12 @@ def pretrain(config_path: Path, output: Path, overrides: Dict, settings: Pretrai
              log: Callable[[str], None] = print) -> PretrainState:
     """Train (or go on training) the pipeline of `config_path` into `output`; model-last (and
     model-best, when evaluated) are written at the end."""
-    from spacy.training.initialize import init_nlp
-    from spacy.util import load_config
+    from spacy.util import load_config, load_model_from_config
 
     output.mkdir(parents=True, exist_ok=True)
     checkpoint = find_checkpoint(output)
     if checkpoint is not None:
+        checkpoint = promote(checkpoint, output)
         state = PretrainState(**srsly.read_json(checkpoint / STATE))
         nlp = load_model(checkpoint / "pipeline")
         config = nlp.config
@@ -173,12 +247,24 @@ def pretrain(config_path: Path, output: Path, overrides: Dict, settings: Pretrai
             f"the settings are the first run's")
     else:
         state = PretrainState()
+        overrides = dict(overrides)
+        if settings.max_steps and "training.max_steps" not in overrides:
+            # The learning-rate schedule runs over [training] max_steps: the step budget it is.
+            overrides["training.max_steps"] = settings.max_steps
         config = load_config(config_path, overrides=overrides, interpolate=False)
         fix_random_seed(config.interpolate()["training"]["seed"])
-        began = time.perf_counter()
-        nlp = init_nlp(config)
-        log(f"Initialized the pipeline in {time.perf_counter() - began:.0f} s")
+        nlp = load_model_from_config(config, auto_fill=True)
     T = registry.resolve(config.interpolate()["training"])
+    check_supported(config.interpolate()["training"], config_path)
+    fingerprint = corpus_fingerprint(config)
+    if checkpoint is not None and state.data and fingerprint != state.data:
+        raise UserInputError(f"{output}: its checkpoint was trained on other corpus files than the config now reads "
+                             f"({state.data} then, {fingerprint} now): give another output folder, or put the "
+                             f"data back")
+    state.data = fingerprint
+    if checkpoint is not None and settings.max_steps > T["max_steps"]:
+        raise UserInputError(f"--max-steps {settings.max_steps}: the run in {output} has a learning-rate schedule of "
+                             f"{T['max_steps']} steps ([training] max_steps of its first run); after it the rate is 0")
     seed = int(T["seed"])
     # Dropout and sampling draws differ after a resume, as they would at any later step.
     fix_random_seed(seed + state.step)
@@ -188,14 +274,24 @@ def pretrain(config_path: Path, output: Path, overrides: Dict, settings: Pretrai
     optimizer = T["optimizer"]
     if checkpoint is not None:
         restored = load_optimizer(optimizer, nlp, checkpoint / OPTIMIZER)
-        log(f"Restored the optimizer state of {restored} parameters")
+        log(f"Restored the optimizer state of {restored} of {saved_optimizer_parameters(checkpoint / OPTIMIZER)} "
+            f"parameters")
         for _ in range(state.step):  # the learning-rate schedule, where the last run left it
             optimizer.step_schedules()
     train_corpus, dev_corpus = resolve_dot_names(config.interpolate(), [T["train_corpus"], T["dev_corpus"]])
+    began = time.perf_counter()
+    # Read once, kept in memory: a mixture's DocBin takes minutes to decode, and initialize
+    # reads the examples more than once.
     examples = list(train_corpus(nlp))
     dev = list(dev_corpus(nlp))
     if not examples:
         raise UserInputError(f"{config_path}: the training corpus is empty")
+    if checkpoint is None:
+        # What `spacy train` does to start (init_nlp), on the examples already read; this
+        # config has no static vectors or pretrained tok2vec to load.
+        nlp.initialize(lambda: iter(examples), sgd=optimizer)
+        fix_random_seed(seed)
+        log(f"Read {len(examples)} examples and initialized the pipeline in {time.perf_counter() - began:.0f} s")
     max_steps = settings.max_steps or T["max_steps"]
     if not max_steps and not settings.max_minutes:
         raise UserInputError("pretraining needs a step budget (max_steps) or a time budget (--max-minutes)")
@@ -206,7 +302,7 @@ def pretrain(config_path: Path, output: Path, overrides: Dict, settings: Pretrai
     trained_before = state.train_seconds
     last_checkpoint = time.perf_counter()
     words_this_run = 0
-    log_words, log_time = 0, time.perf_counter()
+    log_words, log_steps, log_time = 0, 0, time.perf_counter()
     losses: Dict[str, float] = {}
 
     def elapsed() -> float:
@@ -226,7 +322,7 @@ def pretrain(config_path: Path, output: Path, overrides: Dict, settings: Pretrai
             f"(P {100 * scores['ents_p']:.2f}, R {100 * scores['ents_r']:.2f}) in {record['seconds']} s")
         if state.best_score is None or scores["ents_f"] > state.best_score:
             state.best_score = scores["ents_f"]
-            nlp.to_disk(output / "model-best")
+            write_pipeline(nlp, output / "model-best")
 
     while not out_of_budget():
         batches = epoch_batches(examples, T["batcher"], seed, state.epoch)
@@ -245,24 +341,26 @@ def pretrain(config_path: Path, output: Path, overrides: Dict, settings: Pretrai
             state.words += n_words
             words_this_run += n_words
             log_words += n_words
+            log_steps += 1
+            state.learn_rate = float(optimizer.learn_rate)
             if state.step % settings.log_every == 0:
                 now = time.perf_counter()
                 speed = log_words / max(now - log_time, 1e-9)
                 left = _time_left(state, max_steps, settings.max_minutes, elapsed(), state.step - run_start_step,
                                   time.perf_counter() - run_start)
-                loss_text = " ".join(f"{k} {v / settings.log_every:.3f}" for k, v in losses.items())
+                loss_text = " ".join(f"{k} {v / log_steps:.3f}" for k, v in losses.items())
                 log(f"step {state.step}{f'/{max_steps}' if max_steps else ''} · epoch {state.epoch} · "
                     f"loss {loss_text} · {speed:.0f} words/s · {elapsed() / 60:.1f} min trained · "
                     f"{left / 60:.1f} min left")
                 losses = {}
-                log_words, log_time = 0, now
+                log_words, log_steps, log_time = 0, 0, now
             if settings.eval_every and state.step % settings.eval_every == 0:
                 evaluate()
             if settings.snapshot_minutes:
                 mark = int(elapsed() // (settings.snapshot_minutes * 60)) * settings.snapshot_minutes
                 folder = output / f"model-at-{mark:g}min"
                 if mark > 0 and not folder.exists():
-                    nlp.to_disk(folder)
+                    write_pipeline(nlp, folder)
                     srsly.write_json(folder / "pretrain_state.json", dict(asdict(state), train_seconds=elapsed()))
                     log(f"snapshot after {mark:g} min at step {state.step}: {folder}")
             if time.perf_counter() - last_checkpoint >= settings.checkpoint_minutes * 60:
@@ -276,7 +374,7 @@ def pretrain(config_path: Path, output: Path, overrides: Dict, settings: Pretrai
         evaluate()
     state.train_seconds = elapsed()
     state.peak_rss_mb = max(state.peak_rss_mb, peak_rss_mb())
-    nlp.to_disk(output / "model-last")
+    write_pipeline(nlp, output / "model-last")
     _checkpoint(nlp, optimizer, state, output, elapsed(), log)
     srsly.write_json(output / "pretrain_summary.json", dict(asdict(state), words_per_second=round(
         state.words / max(state.train_seconds, 1e-9), 1)))

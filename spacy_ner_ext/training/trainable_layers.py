@@ -52,10 +52,12 @@ def train_top_layers_v1(trainable_layers: int = -1,
                         then: Optional[Callable[[Language, Dict[str, Any]], None]] = None
                         ) -> Callable[[Language, Dict[str, Any]], None]:
     """A `[training.before_update]` callback: only the top `trainable_layers` transformer
-    layers train (-1: all; 0: none, the transformer is frozen); `then`: another callback
-    called after it (the memory release, say)."""
-    if trainable_layers < -1:
-        raise UserInputError(f"trainable_layers must be -1 (all) or at least 0, not {trainable_layers}")
+    layers train (-1: all); `then`: another callback called after it (the memory release,
+    say). To train no transformer weight at all, freeze the component instead
+    (`[training] frozen_components`): with none of its weights trainable its backward pass
+    has nothing to run back into."""
+    if trainable_layers == 0 or trainable_layers < -1:
+        raise UserInputError(f"trainable_layers must be -1 (all) or at least 1, not {trainable_layers}")
 
     def before_update(nlp: Language, info: Dict[str, Any]) -> None:
         freeze_lower_layers(nlp, trainable_layers)

@@ -23,7 +23,8 @@ from thinc.api import Config, Model
 from ...ml.default_configs import TRANSFORMER_LISTENER, FROZEN_TYPE_ENCODER
 from ...ml.backbone import DEFAULT_MODEL_NAME
 from ...corpus.annotated_types import annotated_types
-from ..described_types import DescribedTypesPipe, check_foreign_type_weight, check_training_type_texts
+from ..described_types import (DescribedTypesPipe, check_foreign_type_weight, check_probability,
+                               check_training_type_texts)
 from ...ml.activations import sigmoid
 from .decoding import decode
 
@@ -51,6 +52,7 @@ DEFAULT_MODEL = Config().from_str(DEFAULT_SPAN_NER_MODEL)["model"]
         "negative_types": 0,
         "foreign_type_weight": 0.0,
         "training_type_texts": "description",
+        "name_probability": 0.5,
         "loss": {"@losses": "spacy_ner_ext.span_bce.v1", "start_weight": 1.0, "end_weight": 1.0,
                  "span_weight": 3.0, "pos_weight": 1.0},
         "scorer": {"@scorers": "spacy_ner_ext.span_ner_scorer.v1"},
@@ -61,7 +63,7 @@ def make_span_ner(
     nlp: Language, name: str, model: Model, threshold: float, thresholds: Dict[str, float],
     calibration_temperature: float, max_batch_tokens: int, spans_key: Optional[str],
     description_encoder: str, negative_types: int, foreign_type_weight: float, training_type_texts: str,
-    loss: Callable, scorer: Optional[Callable],
+    name_probability: float, loss: Callable, scorer: Optional[Callable],
 ) -> "SpanNER":
     """threshold: probability that start, end and span scores must all pass.
     thresholds: per-type overrides of `threshold`, {label: threshold} (`tune-thresholds`
@@ -83,13 +85,15 @@ def make_span_ner(
         (0: they give no loss, positive or negative: partial annotation).
     training_type_texts: "description" (each type is trained on its description) or
         "variants" (on its name or one of its descriptions, drawn at random per batch).
+    name_probability: with "variants", how often a type is shown by its name; otherwise by
+        one of its descriptions, each as often.
     """
     return SpanNER(nlp.vocab, model, name, threshold=threshold, thresholds=thresholds,
                    calibration_temperature=calibration_temperature, max_batch_tokens=max_batch_tokens,
                    spans_key=spans_key,
                    description_encoder=description_encoder, negative_types=negative_types,
                    foreign_type_weight=foreign_type_weight, training_type_texts=training_type_texts,
-                   loss=loss, scorer=scorer)
+                   name_probability=name_probability, loss=loss, scorer=scorer)
 
 
 @registry.scorers("spacy_ner_ext.span_ner_scorer.v1")
@@ -113,29 +117,34 @@ class SpanNER(DescribedTypesPipe):
                  max_batch_tokens: int = 4096, spans_key: Optional[str] = None,
                  description_encoder: str = DEFAULT_MODEL_NAME, negative_types: int = 0,
                  foreign_type_weight: float = 0.0, training_type_texts: str = "description",
+                 name_probability: float = 0.5,
                  loss: Optional[Callable] = None, scorer: Optional[Callable] = None):
         super().__init__(vocab, model, name, threshold=threshold, thresholds=thresholds,
                          calibration_temperature=calibration_temperature, max_batch_tokens=max_batch_tokens,
                          spans_key=spans_key, description_encoder=description_encoder, scorer=scorer,
                          negative_types=negative_types,
                          foreign_type_weight=check_foreign_type_weight(foreign_type_weight),
-                         training_type_texts=check_training_type_texts(training_type_texts))
+                         training_type_texts=check_training_type_texts(training_type_texts),
+                         name_probability=check_probability(name_probability, "name_probability"))
         self.loss = loss if loss is not None else registry.losses.get("spacy_ner_ext.span_bce.v1")()
 
     def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Optional[Language] = None,
                    labels: Optional[Union[List[str], Dict[str, str]]] = None,
                    descriptions: Optional[Union[str, Path, Dict[str, Union[str, List[str]]]]] = None) -> None:
         """See DescribedTypesPipe.initialize; also warns about gold entities longer than
-        max_span_length."""
-        super().initialize(get_examples, nlp=nlp, labels=labels, descriptions=descriptions)
-        self._warn_long_spans(get_examples())
-
-    def _warn_long_spans(self, examples: Iterable[Example]) -> None:
+        max_span_length. The examples are read once for both (a mixture's are many)."""
         width = self.model.attrs["max_span_length"]
-        spans = [s for eg in examples for s in self._gold_spans(eg.reference)]
-        too_long = sum(1 for s in spans if len(s) > width)
+        found, n_spans, too_long = set(), 0, 0
+        for eg in get_examples():
+            for span in self._gold_spans(eg.reference):
+                found.add(span.label_)
+                n_spans += 1
+                too_long += len(span) > width
+        if labels is None and found:
+            labels = sorted(found)
+        super().initialize(get_examples, nlp=nlp, labels=labels, descriptions=descriptions)
         if too_long:
-            warnings.warn(f"{self.name}: {too_long} of {len(spans)} gold entities are longer than "
+            warnings.warn(f"{self.name}: {too_long} of {n_spans} gold entities are longer than "
                           f"max_span_length={width} tokens and cannot be predicted")
 
     def _batch_types(self, examples: List[Example]) -> List[int]:
