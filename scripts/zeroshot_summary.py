@@ -16,11 +16,12 @@ def main(folder: Path = typer.Argument(..., exists=True, file_okay=False, help="
         if given_as not in ("descriptions", "names"):
             continue
         result = srsly.read_json(path)
-        rows.setdefault(dataset, {})[given_as] = {"f1": round(100 * result["ents_f"], 2),
-                                                  "p": round(100 * result["ents_p"], 2),
-                                                  "r": round(100 * result["ents_r"], 2),
-                                                  "per_type_f1": {t: round(100 * s["f"], 2) for t, s in
-                                                                  (result.get("ents_per_type") or {}).items()}}
+        metrics = result["test_metrics"]
+        rows.setdefault(dataset, {})[given_as] = {"f1": round(100 * metrics["f1"], 2),
+                                                  "p": round(100 * metrics["precision"], 2),
+                                                  "r": round(100 * metrics["recall"], 2),
+                                                  "per_type_f1": {t: round(100 * s["f1"], 2) for t, s in
+                                                                  result.get("per_type", {}).items()}}
     if not rows:
         msg.fail(f"{folder}: no <dataset>-descriptions.json or <dataset>-names.json results", exits=1)
     average = {given_as: round(sum(r[given_as]["f1"] for r in rows.values() if given_as in r)

@@ -354,3 +354,21 @@ def test_every_new_format_is_read_through_read_docs_and_its_registered_corpus(tm
             corpus = registry.readers.get(f"spacy_ner_ext.{readers[format]}.v1")(path=path, limit=1)
             (example,) = list(corpus(nlp))
             assert [e.text for e in example.reference.ents] == [e.text for e in read_docs(path, nlp, format)[0].ents]
+
+
+def test_convert_reads_a_folder_of_brat_pairs(tmp_path):
+    """The command line takes a BRAT corpus as the folder it is, its format inferred."""
+    from spacy.tokens import DocBin
+    from typer.testing import CliRunner
+
+    from spacy_ner_ext.cli import app
+
+    folder = tmp_path / "brat"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Mary met John in Paris.\n")
+    (folder / "a.ann").write_text("T1\tPER 0 4\tMary\nT2\tPER 9 13\tJohn\nT3\tLOC 17 22\tParis\n")
+    out = tmp_path / "out.spacy"
+    result = CliRunner().invoke(app, ["convert", str(folder), str(out)])
+    assert result.exit_code == 0, result.output
+    docs = list(DocBin().from_disk(out).get_docs(spacy.blank("en").vocab))
+    assert [(e.text, e.label_) for d in docs for e in d.ents] == [("Mary", "PER"), ("John", "PER"), ("Paris", "LOC")]

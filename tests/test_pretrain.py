@@ -145,3 +145,18 @@ def test_a_run_killed_by_sigkill_resumes_and_counts_its_steps_on(tmp_path, tiny_
     assert steps == [f"step {s}/{at + 5}" for s in range(at + 1, at + 6)]
     summary = srsly.read_json(out / "pretrain_summary.json")
     assert summary["step"] == at + 5 and summary["runs"] == 2
+
+
+@pytest.mark.slow
+def test_benchmark_pretraining_measures_each_lever_in_its_own_process(tmp_path, tiny_mixture):
+    from spacy_ner_ext.experiments.pretrain_levers import measure_levers
+
+    result = measure_levers(CONFIG, ["recipe", "max_span_length 12"], steps=3, base_overrides=tiny_mixture,
+                            workdir=tmp_path, log=lambda line: None)
+    rows = {r["lever"]: r for r in result["levers"]}
+    assert set(rows) == {"recipe", "max_span_length 12"}
+    assert all(r["steps"] == 3 and r["words"] > 0 and r["peak_rss_mb"] > 100 for r in rows.values())
+    assert rows["recipe"]["speed_vs_recipe"] == 1.0
+    # Each ran with its own setting: the saved pipeline says so.
+    cfg = (tmp_path / "max_span_length_12" / "model-last" / "config.cfg").read_text()
+    assert "max_span_length = 12" in cfg

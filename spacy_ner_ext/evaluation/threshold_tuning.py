@@ -8,6 +8,8 @@ component's own tokens, as `decode_scores` returns them, so the F1 printed here 
 - temperature (optional): the one that minimizes dev ECE on a log grid from 1/4 to 4; kept only
   when it lowers dev ECE.
 - global threshold: the grid value with the best dev micro F1.
+- a partially annotated dev set (a mixture's: each Doc records the types its source
+  annotates) counts on each Doc only the predictions of the types its source annotates.
 - per-type thresholds: coordinate ascent from the global one, each type's threshold moved to
   the grid value that maximizes dev micro F1 with the others fixed (types interact through
   overlap resolution, so the objective is the overall F1, not each type's own).
@@ -20,6 +22,7 @@ import numpy
 from spacy.language import Language
 from spacy.training import Example
 
+from ..corpus.annotated_types import annotated_types
 from ..errors import UserInputError
 from ..pipeline.described_types import threshold_array
 from ..pipeline.torch_pipe import trimmed_predictions
@@ -83,6 +86,12 @@ class DevScores:
         index = {label: j for j, label in enumerate(self.pipe.labels)}
         self.docs = docs
         self.gold = []
+        # A partially annotated Doc (a mixture's) says which types its source annotates: a
+        # prediction of another type is neither right nor wrong there, and is not counted.
+        self.annotated = []
+        for eg in examples:
+            types = annotated_types(eg.reference)
+            self.annotated.append(None if types is None else {index[t] for t in types if t in index})
         for doc, eg in zip(docs, examples):
             aligned = Example(doc, eg.reference).get_aligned_spans_y2x(self.pipe._gold_spans(eg.reference), allow_overlap=True)
             # A gold type the component does not know can only be missed: it counts against recall.
@@ -95,8 +104,10 @@ class DevScores:
         labels = list(self.pipe.labels)
         tp, fp, fn = (numpy.zeros(len(labels) + 1) for _ in range(3))  # last column: unknown gold types
         confidences, correct = [], []
-        for doc, gold, predicted in zip(self.docs, self.gold, predictions):
+        for doc, gold, annotated, predicted in zip(self.docs, self.gold, self.annotated, predictions):
             predicted = trimmed_predictions(doc, predicted)  # what set_annotations would keep
+            if annotated is not None:
+                predicted = [p for p in predicted if p[2] in annotated]
             for start, end, t, score in predicted:
                 hit = (start, end, t) in gold
                 tp[t] += hit

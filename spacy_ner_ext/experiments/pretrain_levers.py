@@ -24,6 +24,7 @@ LEVERS: Dict[str, Dict] = {
     "batches by words, not padded": {"training.batcher": WORD_BATCHES},
     "batches of 4000 padded tokens": {"training.batcher.size": 4000},
     "max_span_length 12": {"components.span_ner.model.max_span_length": 12},
+    "at most 64 annotated negative types a batch": {"components.span_ner.annotated_negatives": 64},
     "jointly trained type encoder": {"components.span_ner.model.type_encoder": JOINT_TYPE_ENCODER},
     "foreign types at 0.1, 32 sampled": {"components.span_ner.foreign_type_weight": 0.1,
                                          "components.span_ner.negative_types": 32},

@@ -250,15 +250,17 @@ class DescribedTypesPipe(TorchNerPipe):
         if self.cfg.get("training_type_texts", "description") != "variants":
             return types
         texts, rows = list(types.texts), types.vectors.copy()
-        name_share = float(self.cfg.get("name_probability", 0.5))
+        name_share = self.cfg.get("name_probability", 0.5)
         for j, t in enumerate(type_ids):
             label = self.labels[t]
             variants = self.types.variants.get(label)
             if variants:
                 # The name is the first variant. It is drawn with a set probability, not as one
                 # text among many: a type gathered from 30 corpora has 30 descriptions, and
-                # users give names as often as descriptions.
-                if len(variants) == 1 or self._rng.random() < name_share:
+                # users give names as often as descriptions. (None: one text among many.)
+                if name_share is None:
+                    k = self._rng.randrange(len(variants))
+                elif len(variants) == 1 or self._rng.random() < name_share:
                     k = 0
                 else:
                     k = 1 + self._rng.randrange(len(variants) - 1)

@@ -23,6 +23,7 @@ from thinc.api import Config, Model
 from ...ml.default_configs import TRANSFORMER_LISTENER, FROZEN_TYPE_ENCODER
 from ...ml.backbone import DEFAULT_MODEL_NAME
 from ...corpus.annotated_types import annotated_types
+from ...errors import UserInputError
 from ..described_types import (DescribedTypesPipe, check_foreign_type_weight, check_probability,
                                check_training_type_texts)
 from ...ml.activations import sigmoid
@@ -53,6 +54,7 @@ DEFAULT_MODEL = Config().from_str(DEFAULT_SPAN_NER_MODEL)["model"]
         "foreign_type_weight": 0.0,
         "training_type_texts": "description",
         "name_probability": 0.5,
+        "annotated_negatives": 0,
         "loss": {"@losses": "spacy_ner_ext.span_bce.v1", "start_weight": 1.0, "end_weight": 1.0,
                  "span_weight": 3.0, "pos_weight": 1.0},
         "scorer": {"@scorers": "spacy_ner_ext.span_ner_scorer.v1"},
@@ -63,7 +65,7 @@ def make_span_ner(
     nlp: Language, name: str, model: Model, threshold: float, thresholds: Dict[str, float],
     calibration_temperature: float, max_batch_tokens: int, spans_key: Optional[str],
     description_encoder: str, negative_types: int, foreign_type_weight: float, training_type_texts: str,
-    name_probability: float, loss: Callable, scorer: Optional[Callable],
+    name_probability: Optional[float], annotated_negatives: int, loss: Callable, scorer: Optional[Callable],
 ) -> "SpanNER":
     """threshold: probability that start, end and span scores must all pass.
     thresholds: per-type overrides of `threshold`, {label: threshold} (`tune-thresholds`
@@ -86,14 +88,24 @@ def make_span_ner(
     training_type_texts: "description" (each type is trained on its description) or
         "variants" (on its name or one of its descriptions, drawn at random per batch).
     name_probability: with "variants", how often a type is shown by its name; otherwise by
-        one of its descriptions, each as often.
+        one of its descriptions, each as often (null: the name is one text among the
+        descriptions, all drawn alike).
+    annotated_negatives: in training, at most this many of the types that the batch's Docs'
+        sources annotate but that have no entity in the batch, drawn per batch (0: all).
     """
     return SpanNER(nlp.vocab, model, name, threshold=threshold, thresholds=thresholds,
                    calibration_temperature=calibration_temperature, max_batch_tokens=max_batch_tokens,
                    spans_key=spans_key,
                    description_encoder=description_encoder, negative_types=negative_types,
                    foreign_type_weight=foreign_type_weight, training_type_texts=training_type_texts,
-                   name_probability=name_probability, loss=loss, scorer=scorer)
+                   name_probability=name_probability, annotated_negatives=annotated_negatives,
+                   loss=loss, scorer=scorer)
+
+
+def _check_count(value, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise UserInputError(f"{what} must be a whole number of at least 0, not {value!r}")
+    return value
 
 
 @registry.scorers("spacy_ner_ext.span_ner_scorer.v1")
@@ -117,7 +129,7 @@ class SpanNER(DescribedTypesPipe):
                  max_batch_tokens: int = 4096, spans_key: Optional[str] = None,
                  description_encoder: str = DEFAULT_MODEL_NAME, negative_types: int = 0,
                  foreign_type_weight: float = 0.0, training_type_texts: str = "description",
-                 name_probability: float = 0.5,
+                 name_probability: Optional[float] = 0.5, annotated_negatives: int = 0,
                  loss: Optional[Callable] = None, scorer: Optional[Callable] = None):
         super().__init__(vocab, model, name, threshold=threshold, thresholds=thresholds,
                          calibration_temperature=calibration_temperature, max_batch_tokens=max_batch_tokens,
@@ -125,7 +137,9 @@ class SpanNER(DescribedTypesPipe):
                          negative_types=negative_types,
                          foreign_type_weight=check_foreign_type_weight(foreign_type_weight),
                          training_type_texts=check_training_type_texts(training_type_texts),
-                         name_probability=check_probability(name_probability, "name_probability"))
+                         name_probability=None if name_probability is None else
+                         check_probability(name_probability, "name_probability"),
+                         annotated_negatives=_check_count(annotated_negatives, "annotated_negatives"))
         self.loss = loss if loss is not None else registry.losses.get("spacy_ner_ext.span_bce.v1")()
 
     def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Optional[Language] = None,
@@ -162,10 +176,14 @@ class SpanNER(DescribedTypesPipe):
             n_negative = 0
         index = {label: i for i, label in enumerate(self.labels)}
         present = {index[s.label_] for eg in examples for s in self._gold_spans(eg.reference) if s.label_ in index}
-        # The types a Doc's source annotates are its sound negatives: all of them train.
-        for record in records:
-            present.update(index[t] for t in record or () if t in index)
-        present = sorted(present)
+        # The types a Doc's source annotates are its sound negatives; a batch from many corpora
+        # can bring hundreds, and each costs a column of every span's scores: at most
+        # `annotated_negatives` of them are drawn (0: all).
+        negatives = sorted({index[t] for record in records for t in record or () if t in index} - present)
+        cap = self.cfg.get("annotated_negatives", 0)
+        if cap and len(negatives) > cap:
+            negatives = sorted(self._rng.sample(negatives, cap))
+        present = sorted(present | set(negatives))
         taken = set(present)
         others = [i for i in all_types if i not in taken]
         return sorted(present + self._rng.sample(others, min(n_negative, len(others))))

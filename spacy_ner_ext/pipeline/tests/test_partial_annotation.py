@@ -84,6 +84,10 @@ def test_a_batch_trains_on_the_types_its_sources_annotate(tiny_transformer):
     batch = [Example(Doc(nlp.vocab, words=TRAIN_DATA[0][0]), doc)]
     # Other types weigh nothing on this Doc: none is sampled.
     assert [pipe.labels[i] for i in pipe._batch_types(batch)] == ["DATE", "MONEY"]
+    # At most `annotated_negatives` of the annotated types absent from the batch.
+    pipe.cfg["annotated_negatives"] = 1
+    assert len(pipe._batch_types(batch)) == 1 and pipe.labels[pipe._batch_types(batch)[0]] in {"DATE", "MONEY"}
+    pipe.cfg["annotated_negatives"] = 0
     # With a foreign-type weight, `negative_types` others come too.
     pipe.cfg["foreign_type_weight"] = 0.1
     types = {pipe.labels[i] for i in pipe._batch_types(batch)}
@@ -144,3 +148,32 @@ def test_variants_survive_saving(tiny_transformer, tmp_path):
     loaded = spacy.load(tmp_path / "p").get_pipe("span_ner")
     assert loaded.types.variants == nlp.get_pipe("span_ner").types.variants
     assert numpy.array_equal(loaded.types.variant_vectors["PER"], nlp.get_pipe("span_ner").types.variant_vectors["PER"])
+
+
+def test_threshold_tuning_counts_only_the_types_a_dev_docs_source_annotates():
+    """On a mixture's dev set a prediction of a type the Doc's source does not annotate is
+    neither a hit nor a false positive."""
+    import spacy
+
+    from spacy_ner_ext.evaluation.threshold_tuning import DevScores, Setting
+
+    nlp = spacy.blank("en")
+    doc = Doc(nlp.vocab, words="mary works at acme".split())
+
+    class Pipe:
+        labels = ("PER", "ORG")
+
+        def scores_from_logits(self, logits, temperature):
+            return logits
+
+        def decode_scores(self, scores, thresholds):
+            return [[(0, 1, 0, 0.9), (3, 4, 1, 0.8)]]  # mary PER (right), acme ORG (unknowable)
+
+    dev = DevScores.__new__(DevScores)
+    dev.pipe, dev.docs, dev.logits, dev.gold = Pipe(), [doc], [None], [{(0, 1, 0)}]
+    dev.annotated = [{0}]  # the source annotates PER only
+    partial = dev.outcome(Setting(0.5))
+    assert (partial.precision, partial.recall) == (1.0, 1.0)
+    dev.annotated = [None]  # fully annotated: the ORG prediction is a false positive
+    full = dev.outcome(Setting(0.5))
+    assert (full.precision, full.recall) == (0.5, 1.0)
