@@ -346,6 +346,7 @@ def tune_thresholds(
               header=("dev", "threshold", "per type", "temperature", "P", "R", "F1", "ECE"), divider=True,
               title=f"{component} of {model} on {dev_data}")
     if summary_json:
+        summary_json.parent.mkdir(parents=True, exist_ok=True)
         srsly.write_json(summary_json, dict(result.to_dict(), model=str(model), dev_data=str(dev_data), output=str(output)))
     msg.good(f"Tuned copy written to {output}")
 
@@ -713,7 +714,8 @@ def build_mixture_command(
     data: Optional[Path] = typer.Option(None, file_okay=False, help="The data mirror (default: $SPACY_NER_EXT_DATA or ../shared/data)"),
     leave_out: List[str] = typer.Option([], help="A dataset kept out of the mixture entirely (repeat the option); "
                                         "datasets sharing its texts go too"),
-    only: List[str] = typer.Option([], help="These datasets alone (repeat; default: every registered one)"),
+    only: List[str] = typer.Option([], help="These datasets alone (repeat, or comma-separated; default: every "
+                                   "registered one)"),
     alpha: float = typer.Option(0.5, min=0.0, help="Sampling temperature: a dataset's share is proportional to n ** alpha"),
     cap: int = typer.Option(8000, min=1, help="Train Docs per dataset, at most"),
     train_docs: int = typer.Option(100000, min=1, help="Train Docs of the whole mixture, at most"),
@@ -737,6 +739,7 @@ def build_mixture_command(
     if mirror is None:
         raise UserInputError("no data mirror: pass --data, set $SPACY_NER_EXT_DATA, or put the corpora in ../shared/data")
     _check_outputs([mirror, mapping, descriptions], {"OUTPUT": output})
+    only = [name.strip() for item in only for name in item.split(",") if name.strip()]
     settings = MixtureSettings(leave_out=tuple(leave_out), alpha=alpha, cap=cap, train_docs=train_docs,
                                dev_docs=dev_docs, max_words=max_words, seed=seed, only=tuple(only),
                                test_docs=test_docs)

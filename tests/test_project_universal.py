@@ -26,12 +26,11 @@ def test_universal_workflow_small_run(tmp_path):
     env = dict(os.environ, SPACY_NER_EXT_DATA=str(MIRROR), HF_HUB_OFFLINE="1")
     command = [sys.executable, "-m", "spacy", "project", "run", "universal", ".", "--vars.universal_dir", "small",
                "--vars.universal_steps", "20", "--vars.universal_train_docs", "800", "--vars.universal_test_docs", "100",
-               # "=": a value that starts with "--" would be read as an option of its own.
-               "--vars.universal_mixture_args=--only conll2003 --only GUM --only wikigold"]
+               "--vars.universal_only", "conll2003,GUM,wikigold"]
     result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     manifest = json.loads((project / "corpus" / "small" / "manifest.json").read_text())
-    assert [s["dataset"] for s in manifest["sources"]] == ["GUM", "conll2003", "wikigold"]
+    assert [s["dataset"] for s in manifest["sources"]] == ["conll2003", "GUM", "wikigold"]  # in --only order
     assert manifest["train_docs"] == 800
     # BioRED goes with BC5CDR and NCBI-disease, which share its abstracts.
     assert set(manifest["left_out"]) == set(LEFT_OUT) | {"BioRED"}
