@@ -224,9 +224,18 @@ def epoch_batches(examples: List[Example], batcher: Callable, seed: int, epoch: 
 
 
 def _scores(nlp: Language, examples: List[Example]) -> Dict:
-    from ..evaluation.partial import score_partially_annotated
+    """Dev P/R/F1 as threshold tuning counts them: on a partially annotated Doc only the
+    predictions of the types its source annotates (threshold_tuning.DevScores)."""
+    from ..evaluation.threshold_tuning import DevScores, Setting
 
-    return score_partially_annotated(nlp, examples)
+    name = next((name for name, pipe in nlp.pipeline if hasattr(pipe, "predict_logits")), None)
+    if name is None:  # no described types: spaCy's own scores
+        scores = nlp.evaluate(examples)
+        return {k: scores.get(k) or 0.0 for k in ("ents_f", "ents_p", "ents_r")}
+    pipe = nlp.get_pipe(name)
+    outcome = DevScores(nlp, examples, name).outcome(Setting(pipe.threshold, pipe.thresholds,
+                                                             pipe.calibration_temperature))
+    return {"ents_f": outcome.f1, "ents_p": outcome.precision, "ents_r": outcome.recall}
 
 
 # -- the loop -------------------------------------------------------------------------------
@@ -301,7 +310,6 @@ def pretrain(config_path: Path, output: Path, overrides: Dict, settings: Pretrai
     run_start, run_start_step = time.perf_counter(), state.step
     trained_before = state.train_seconds
     last_checkpoint = time.perf_counter()
-    words_this_run = 0
     log_words, log_steps, log_time = 0, 0, time.perf_counter()
     losses: Dict[str, float] = {}
 
@@ -339,7 +347,6 @@ def pretrain(config_path: Path, output: Path, overrides: Dict, settings: Pretrai
             state.step += 1
             state.batch_in_epoch += 1
             state.words += n_words
-            words_this_run += n_words
             log_words += n_words
             log_steps += 1
             state.learn_rate = float(optimizer.learn_rate)
