@@ -5,7 +5,15 @@ import sys
 from .ml.backbone import DEFAULT_MODEL_NAME, resolve_model_name
 
 __version__ = "0.1.0"
-__all__ = ["resolve_model_name", "DEFAULT_MODEL_NAME", "__version__"]
+__all__ = ["resolve_model_name", "DEFAULT_MODEL_NAME", "load_universal", "__version__"]
+
+
+def load_universal(*args, **kwargs):
+    """The shipped universal pipeline for the types named; see `spacy_ner_ext.universal.load_universal`."""
+    # Imported on call: `import spacy_ner_ext` stays light (no torch, no spaCy pipeline).
+    from .universal import load_universal as load
+
+    return load(*args, **kwargs)
 
 
 def _one_torch_thread_after_fork() -> None:

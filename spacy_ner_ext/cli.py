@@ -708,12 +708,43 @@ def benchmark_annotate(
     msg.good(f"Results written to {output}")
 
 
+@app.command("export-universal")
+def export_universal(
+    model: str = typer.Argument(..., help="A pretrained transformer + span_ner pipeline (training/universal/model-tuned)"),
+    output: Path = typer.Argument(Path("spacy_ner_ext/universal/weights"), file_okay=False,
+                                  help="Folder for the weight files and their card"),
+    manifest: Optional[Path] = typer.Option(None, exists=True, dir_okay=False,
+                                            help="The mixture's manifest.json: its datasets and licences go on the card"),
+    summary: Optional[Path] = typer.Option(None, exists=True, dir_okay=False,
+                                           help="pretrain_summary.json: the pretraining's steps and cost go on the card"),
+):
+    """The weights the package ships (`load_universal`): what pretraining changed in the
+    packaged MiniLM, as fp16 differences, and the span heads, in safetensors, with a JSON card
+    and MODEL_CARD.md."""
+    from .universal.model_card import read_json_or_none, training_card, write_model_card
+    from .universal.shipped_weights import SIZE_CAP_BYTES, export_weights, shipped_size
+
+    _check_outputs([model, manifest, summary], {"OUTPUT": output})
+    nlp = load_pipeline(model)
+    if "transformer" not in nlp.pipe_names or "span_ner" not in nlp.pipe_names:
+        raise UserInputError(f"{model}: export-universal takes a transformer + span_ner pipeline, not {nlp.pipe_names}")
+    card = export_weights(nlp, output, card=training_card(read_json_or_none(manifest), read_json_or_none(summary)))
+    write_model_card(card, output / "MODEL_CARD.md")
+    total, sizes = shipped_size(output)
+    line = f"{total / 1e6:.2f} MB ({', '.join(f'{k} {v / 1e6:.2f}' for k, v in sizes.items())})"
+    if total > SIZE_CAP_BYTES:
+        msg.warn(f"{output}: {line}: over the {SIZE_CAP_BYTES / 2**20:.0f} MiB the package may carry")
+    msg.good(f"Wrote {output}: {len(card['changed_tensors'])} transformer tensors as differences, the span heads; {line}")
+
+
 @app.command("build-mixture")
 def build_mixture_command(
     output: Path = typer.Argument(Path("corpus/universal"), file_okay=False, help="Folder for train.spacy, dev.spacy, types.json, manifest.json"),
     data: Optional[Path] = typer.Option(None, file_okay=False, help="The data mirror (default: $SPACY_NER_EXT_DATA or ../shared/data)"),
-    leave_out: List[str] = typer.Option([], help="A dataset kept out of the mixture entirely (repeat the option); "
-                                        "datasets sharing its texts go too"),
+    leave_out: List[str] = typer.Option([], help="A dataset kept out of the mixture entirely (repeat the option, "
+                                        "or comma-separated); datasets sharing its texts go too"),
+    non_commercial: str = typer.Option("include", help="include | exclude: the datasets whose licence forbids "
+                                       "commercial use (the shipped weights exclude them)"),
     only: List[str] = typer.Option([], help="These datasets alone (repeat, or comma-separated; default: every "
                                    "registered one)"),
     alpha: float = typer.Option(0.5, min=0.0, help="Sampling temperature: a dataset's share is proportional to n ** alpha"),
@@ -740,7 +771,10 @@ def build_mixture_command(
         raise UserInputError("no data mirror: pass --data, set $SPACY_NER_EXT_DATA, or put the corpora in ../shared/data")
     _check_outputs([mirror, mapping, descriptions], {"OUTPUT": output})
     only = [name.strip() for item in only for name in item.split(",") if name.strip()]
-    settings = MixtureSettings(leave_out=tuple(leave_out), alpha=alpha, cap=cap, train_docs=train_docs,
+    leave_out = [name.strip() for item in leave_out for name in item.split(",") if name.strip()]
+    if non_commercial not in ("include", "exclude"):
+        raise UserInputError(f"--non-commercial must be include or exclude, not {non_commercial!r}")
+    settings = MixtureSettings(leave_out=tuple(leave_out), exclude_non_commercial=non_commercial == "exclude", alpha=alpha, cap=cap, train_docs=train_docs,
                                dev_docs=dev_docs, max_words=max_words, seed=seed, only=tuple(only),
                                test_docs=test_docs)
     manifest = build_mixture(_blank("en"), mirror, output, mapping, descriptions, settings, SOURCES,

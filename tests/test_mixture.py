@@ -154,6 +154,28 @@ def test_leaving_out_a_dataset_takes_those_it_shares_texts_with_both_ways(mirror
     assert chosen_sources(MixtureSettings(leave_out=("bio",)), sources)[1] == ["bio", "shared"]
 
 
+def test_non_commercial_sources_can_be_excluded(mirror, tmp_path):
+    sources = mirror[3]
+    chosen, left_out = chosen_sources(MixtureSettings(exclude_non_commercial=True), sources)
+    assert [s.name for s in chosen] == ["bio", "news"] and left_out == []
+    assert [s.name for s in chosen_sources(MixtureSettings(), sources)[0]] == ["bio", "news", "shared"]
+    with pytest.raises(UserInputError, match="--only names shared, non-commercial"):
+        chosen_sources(MixtureSettings(only=("news", "shared"), exclude_non_commercial=True), sources)
+    _, manifest = build(mirror, tmp_path, exclude_non_commercial=True, train_docs=10)
+    assert [s["dataset"] for s in manifest["sources"]] == ["bio", "news"]
+    assert manifest["settings"]["exclude_non_commercial"] is True and manifest["non_commercial_sources"] == []
+
+
+def test_the_shipped_mixture_settings_leave_out_every_non_commercial_registered_source():
+    from spacy_ner_ext.mixture import registry  # noqa: F401  (fills SOURCES)
+    from spacy_ner_ext.mixture.sources import SOURCES as REGISTERED
+
+    chosen, _ = chosen_sources(MixtureSettings(exclude_non_commercial=True), REGISTERED)
+    names = {s.name for s in chosen}
+    assert {"MultiNERD", "WikiNeural", "pile-ner-slimer", "GUM"}.isdisjoint(names)
+    assert {"conll2003", "wikiann", "bc2gm"} <= names
+
+
 def test_an_entity_longer_than_the_window_is_never_cut():
     nlp = spacy.blank("en")
     doc = make_doc(nlp, [f"w{i}" for i in range(10)], [(0, 6, "X")])

@@ -1,5 +1,6 @@
 """`spacy project run universal` end to end, as a small run: the mixture of three corpora, a
-20-step pretraining on the packaged MiniLM, zero-shot scores on the five left-out datasets."""
+20-step pretraining on the packaged MiniLM, zero-shot scores on the five left-out datasets, the
+export as universal weights."""
 import json
 import os
 import shutil
@@ -26,11 +27,11 @@ def test_universal_workflow_small_run(tmp_path):
     env = dict(os.environ, SPACY_NER_EXT_DATA=str(MIRROR), HF_HUB_OFFLINE="1")
     command = [sys.executable, "-m", "spacy", "project", "run", "universal", ".", "--vars.universal_dir", "small",
                "--vars.universal_steps", "20", "--vars.universal_train_docs", "800", "--vars.universal_test_docs", "100",
-               "--vars.universal_only", "conll2003,GUM,wikigold"]
+               "--vars.universal_only", "conll2003,wikigold,wikiann"]
     result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     manifest = json.loads((project / "corpus" / "small" / "manifest.json").read_text())
-    assert [s["dataset"] for s in manifest["sources"]] == ["conll2003", "GUM", "wikigold"]  # in --only order
+    assert [s["dataset"] for s in manifest["sources"]] == ["conll2003", "wikigold", "wikiann"]  # in --only order
     assert manifest["train_docs"] == 800
     # BioRED goes with BC5CDR and NCBI-disease, which share its abstracts.
     assert set(manifest["left_out"]) == set(LEFT_OUT) | {"BioRED"}
@@ -46,3 +47,10 @@ def test_universal_workflow_small_run(tmp_path):
     # The names run gives each type by its bare name.
     names = json.loads((project / "results" / "small" / "zeroshot" / "mit-restaurant-names.json").read_text())
     assert names["config"]["texts"]["Restaurant_Name"] == "restaurant name"
+    # The export: weights for load_universal, with a card naming what they saw.
+    card = json.loads((project / "training" / "small" / "weights" / "universal.json").read_text())
+    assert [s["dataset"] for s in card["trained_on"]] == ["conll2003", "wikigold", "wikiann"]
+    assert card["pretraining"]["step"] == 20 and card["mixture"]["settings"]["exclude_non_commercial"] is True
+    # Two trained layers of six: 32 of the transformer's tensors changed, none below layer 4.
+    assert len(card["changed_tensors"]) == 32
+    assert all(name.startswith(("encoder.layer.4.", "encoder.layer.5.")) for name in card["changed_tensors"])

@@ -17,7 +17,7 @@ from .metrics import score_entities
 
 
 # The factories whose labels are entity types (for the check that gold and model share some).
-ENTITY_FACTORIES = ("ner", "beam_ner", "span_ner", "contrastive_ner", "token_ner", "entity_ruler")
+ENTITY_FACTORIES = ("ner", "beam_ner", "span_ner", "universal_ner", "contrastive_ner", "token_ner", "entity_ruler")
 
 
 def read_gold_docs(data: Path, nlp, format: Optional[str], options: dict) -> List:

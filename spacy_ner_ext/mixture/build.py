@@ -33,6 +33,9 @@ class MixtureSettings:
     seed: int = 0
     only: Tuple[str, ...] = ()  # these sources alone (tests, small runs); empty: all
     test_docs: int = 0  # Docs per left-out test set, the first ones (small runs); 0: all
+    # Leave out every source whose licence forbids commercial use (or part of it does): what the
+    # shipped weights are trained on, so that they carry no non-commercial terms.
+    exclude_non_commercial: bool = False
 
 
 @dataclass
@@ -61,6 +64,12 @@ def chosen_sources(settings: MixtureSettings, sources: Dict[str, Source] = SOURC
             break
         left_out |= more
     names = settings.only or tuple(sorted(sources))
+    if settings.exclude_non_commercial:
+        named = sorted(n for n in settings.only if sources[n].non_commercial)
+        if named:
+            raise UserInputError(f"--only names {', '.join(named)}, non-commercial, and non-commercial "
+                                 f"datasets are excluded (--non-commercial exclude)")
+        names = tuple(n for n in names if not sources[n].non_commercial)
     return [sources[n] for n in names if n not in left_out], sorted(left_out)
 
 

@@ -509,6 +509,7 @@ register(
            licence="tweets, research use", url=GNER + "TweetNER7", domain="tweets"),
     Source("GUM", "GUM", {"train": ("gum-train.conll",), "test": ("gum-test.conll",)}, "conll", TSV,
            licence="mostly CC BY (some parts CC BY-NC-SA)", url=JUANDR + "GUM/CONLL-format/data",
+           non_commercial=True,  # its NC-SA parts are not told apart in this copy
            domain="web genres (interviews, news, travel, how-to)"),
     Source("re3d", "re3d", {"train": ("re3d-train.conll",), "test": ("re3d-test.conll",)}, "conll", TSV,
            licence="mixed (OGL, CC BY), research use", url=JUANDR + "re3d/CONLL-format/data",

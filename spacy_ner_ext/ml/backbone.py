@@ -91,3 +91,28 @@ def load_sentence_encoder(name: str, device: Optional[str] = None):
 
 def is_local_model(name: str) -> bool:
     return Path(resolve_model_name(name)).exists()
+
+
+@registry.architectures("spacy_ner_ext.Tok2VecTransformer.v1")
+def transformer_tok2vec_v1(
+    name: str,
+    get_spans: Callable[[List[Doc]], List[List[Span]]],
+    pooling: Model,
+    tokenizer_config: Dict = {},
+    transformer_config: Dict = {},
+    grad_factor: float = 1.0,
+    mixed_precision: bool = False,
+    grad_scaler_config: Dict = {},
+) -> Model:
+    """spacy-transformers' Tok2VecTransformer.v3 (a component's own transformer, no listener)
+    with the name resolved to the offline default: what `nlp.replace_listeners` makes of a
+    transformer listener, so one component carries the whole model (the universal one does)."""
+    from spacy_transformers.layers import split_trf_batch, trfs2arrays
+    from thinc.api import chain
+
+    # A chain of chains, as spacy-transformers builds it: the shape replace_listeners gives.
+    return chain(
+        chain(transformer_model_v1(name, get_spans, tokenizer_config, transformer_config, mixed_precision,
+                                   grad_scaler_config), split_trf_batch()),
+        trfs2arrays(pooling, grad_factor),
+    )

@@ -234,6 +234,26 @@ class DescribedTypesPipe(TorchNerPipe):
         """Add types or change their descriptions; other types are kept."""
         self.types.set(descriptions, f"{self.name}.set_descriptions")
 
+    def set_labels(self, labels: Union[List[str], Dict[str, str]]) -> None:
+        """Replace the entity types by these: a list of names (each described by its name as
+        words: "restaurant_name" -> "restaurant name") or a {name: description} dict. Per-type
+        thresholds of the types that go are dropped."""
+        if isinstance(labels, dict):
+            given = dict(labels)
+        elif isinstance(labels, (list, tuple)) and all(isinstance(label, str) and label for label in labels):
+            if len(set(labels)) < len(labels):
+                raise UserInputError(f"{self.name}: labels named twice in {list(labels)}")
+            given = {label: readable_name(label) for label in labels}
+        else:
+            raise UserInputError(f"{self.name}: labels must be a list of names or a {{name: description}} dict, "
+                                 f"not {labels!r}")
+        if not given:
+            raise UserInputError(f"{self.name}: labels is empty: give at least one entity type")
+        types = TypeVectors(self.cfg["description_encoder"])
+        types.set(given, f"{self.name}: labels")
+        self.types = types
+        self.cfg["thresholds"] = {l: t for l, t in self.cfg["thresholds"].items() if l in given}
+
     def remove_label(self, label: str) -> None:
         self.types.remove(label)
         self.cfg["thresholds"].pop(label, None)

@@ -1,0 +1,39 @@
+"""Start a span_ner training from the universal weights: `[initialize.after_init]` in a config
+whose pipeline is `transformer` (the packaged MiniLM) + `span_ner` (configs/span_from_universal.cfg).
+
+After `nlp.initialize` has read the packaged MiniLM and built span_ner's heads for the training
+data's types, the callback adds the shipped differences to the transformer and loads the heads:
+training then goes on from the pretrained model on the user's own data (few-shot or full)."""
+from typing import Callable
+
+from spacy.language import Language
+from spacy.util import registry
+
+from ..errors import UserInputError
+from . import shipped_weights
+from .universal_component import resolve_weights
+
+
+@registry.callbacks("spacy_ner_ext.init_from_universal.v1")
+def init_from_universal_v1(weights: str = "shipped", transformer: str = "transformer",
+                           component: str = "span_ner") -> Callable[[Language], Language]:
+    """weights: "shipped" or a folder of universal weights; transformer, component: the names of
+    the pipeline's transformer and span_ner components."""
+
+    def init_from_universal(nlp: Language) -> Language:
+        folder = resolve_weights(weights)
+        card = shipped_weights.read_card(folder)
+        for name in (transformer, component):
+            if name not in nlp.pipe_names:
+                raise UserInputError(f"init_from_universal: no component {name!r} in the pipeline {nlp.pipe_names}")
+        span_ner = nlp.get_pipe(component)
+        wanted = card["span_ner"]["max_span_length"]
+        if span_ner.model.attrs.get("max_span_length") != wanted:
+            raise UserInputError(f"init_from_universal: {component} has max_span_length "
+                                 f"{span_ner.model.attrs.get('max_span_length')}; the universal weights were "
+                                 f"trained with {wanted}: set [components.{component}.model] max_span_length = {wanted}")
+        shipped_weights.apply_transformer_delta(shipped_weights.hf_module_of(nlp.get_pipe(transformer).model), folder)
+        shipped_weights.apply_scorer(span_ner.model.get_ref("scorer"), folder)
+        return nlp
+
+    return init_from_universal

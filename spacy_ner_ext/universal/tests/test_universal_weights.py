@@ -1,0 +1,179 @@
+"""The universal weights' round trip on a tiny random transformer: a trained transformer + span_ner
+pipeline -> export-universal's files -> universal_ner (or init_from_universal) gives the same
+scores; other base weights and damaged files are refused, named."""
+import numpy
+import pytest
+import spacy
+import torch
+from spacy.tokens import Doc
+from transformers import BertModel
+
+from spacy_ner_ext.errors import DamagedPipelineError, UserInputError
+from spacy_ner_ext.tests.util import TRAIN_DATA, build_pipeline, train_examples, train_pipeline, transformer_config
+from spacy_ner_ext.universal import shipped_weights
+from spacy_ner_ext.universal.init_from_universal import init_from_universal_v1
+from spacy_ner_ext.universal.shipped_weights import export_weights, hf_module_of, read_card
+
+SPAN = {"model": {"hidden_width": 32, "max_span_length": 4}}
+LABELS = {"PER": "a person", "LOC": "a place", "ORG": "an organization"}
+
+
+def universal_config(tiny_transformer, weights, labels=LABELS, **extra):
+    return dict({"labels": labels, "weights": str(weights), "threshold": 0.3,
+                 "model": {"hidden_width": 32, "max_span_length": 4,
+                           "tok2vec": dict(transformer_config(tiny_transformer)["model"],
+                                           **{"@architectures": "spacy_ner_ext.Tok2VecTransformer.v1",
+                                              "pooling": {"@layers": "reduce_mean.v1"}})}}, **extra)
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_transformer, tmp_path_factory):
+    nlp = build_pipeline(tiny_transformer, "span_ner", dict(SPAN, threshold=0.3))
+    train_pipeline(nlp, 3)
+    nlp.get_pipe("span_ner").set_labels(LABELS)
+    folder = tmp_path_factory.mktemp("weights")
+    card = export_weights(nlp, folder, card={"note": "tiny"}, base=BertModel.from_pretrained(tiny_transformer))
+    return nlp, folder, card
+
+
+def logits(nlp, name, words):
+    doc = Doc(nlp.vocab, words=words)
+    for pipe_name, pipe in nlp.pipeline:
+        if pipe_name == name:
+            return pipe.predict_logits([doc])[0]
+        doc = pipe(doc)
+
+
+def test_export_keeps_only_what_training_changed(trained, tiny_transformer):
+    nlp, folder, card = trained
+    base = BertModel.from_pretrained(tiny_transformer).state_dict()
+    trained_state = hf_module_of(nlp.get_pipe("transformer").model).state_dict()
+    changed = sorted(k for k, v in trained_state.items() if not torch.equal(v, base[k]))
+    assert changed and card["changed_tensors"] == changed
+    assert read_card(folder)["note"] == "tiny" and read_card(folder)["span_ner"]["max_span_length"] == 4
+    assert read_card(folder)["span_ner"]["threshold"] == pytest.approx(0.3)
+
+
+def test_universal_ner_scores_as_the_pipeline_it_came_from(trained, tiny_transformer):
+    nlp, folder, _ = trained
+    universal = spacy.blank("en")
+    universal.add_pipe("universal_ner", config=universal_config(tiny_transformer, folder))
+    assert universal.pipe_names == ["universal_ner"]
+    for words, _ in TRAIN_DATA:
+        for a, b in zip(logits(nlp, "span_ner", words), logits(universal, "universal_ner", words)):
+            # fp16 heads and differences: about 1e-3 of the logits, far below what moves a decision.
+            numpy.testing.assert_allclose(a, b, atol=2e-2)
+
+
+def test_threshold_defaults_to_the_cards(trained, tiny_transformer):
+    _, folder, _ = trained
+    universal = spacy.blank("en")
+    universal.add_pipe("universal_ner", config=universal_config(tiny_transformer, folder, threshold=None))
+    assert universal.get_pipe("universal_ner").threshold == pytest.approx(0.3)
+
+
+def test_saved_universal_pipeline_reloads_with_identical_predictions(trained, tiny_transformer, tmp_path):
+    _, folder, _ = trained
+    universal = spacy.blank("en")
+    universal.add_pipe("universal_ner", config=universal_config(tiny_transformer, folder))
+    pipe = universal.get_pipe("universal_ner")
+    pipe.set_labels(["person", "city"])
+    pipe.thresholds = {"city": 0.2}
+    universal.to_disk(tmp_path / "saved")
+    reloaded = spacy.load(tmp_path / "saved")
+    assert reloaded.get_pipe("universal_ner").labels == ("person", "city")
+    assert reloaded.get_pipe("universal_ner").thresholds == {"city": 0.2}
+    for words, _ in TRAIN_DATA:
+        for a, b in zip(logits(universal, "universal_ner", words), logits(reloaded, "universal_ner", words)):
+            numpy.testing.assert_array_equal(a, b)
+
+
+def test_set_labels_takes_names_or_descriptions_and_replaces_the_types(trained, tiny_transformer):
+    _, folder, _ = trained
+    universal = spacy.blank("en")
+    universal.add_pipe("universal_ner", config=universal_config(tiny_transformer, folder))
+    pipe = universal.get_pipe("universal_ner")
+    pipe.thresholds = {"PER": 0.4}
+    pipe.set_labels(["restaurant_name", "Dish"])
+    assert pipe.labels == ("restaurant_name", "Dish")
+    assert pipe.descriptions == {"restaurant_name": "restaurant name", "Dish": "dish"}
+    assert pipe.thresholds == {}
+    pipe.set_labels({"dish": "a dish or food item"})
+    assert pipe.descriptions == {"dish": "a dish or food item"}
+    for bad in ([], {}, ["dish", "dish"], "dish", [3]):
+        with pytest.raises(UserInputError):
+            pipe.set_labels(bad)
+
+
+def test_init_from_universal_puts_the_weights_into_a_training_pipeline(trained, tiny_transformer):
+    nlp, folder, _ = trained
+    # What spacy train does with configs/span_from_universal.cfg: initialize, then after_init.
+    fresh = build_pipeline(tiny_transformer, "span_ner", dict(SPAN, threshold=0.3))
+    examples = train_examples(fresh)
+    fresh.initialize(lambda: examples)
+    fresh.get_pipe("span_ner").set_labels(LABELS)
+    assert not all(numpy.allclose(a, b, atol=2e-2) for a, b in
+                   zip(logits(nlp, "span_ner", TRAIN_DATA[0][0]), logits(fresh, "span_ner", TRAIN_DATA[0][0])))
+    init_from_universal_v1(weights=str(folder))(fresh)
+    for words, _ in TRAIN_DATA:
+        for a, b in zip(logits(nlp, "span_ner", words), logits(fresh, "span_ner", words)):
+            numpy.testing.assert_allclose(a, b, atol=2e-2)
+
+
+def test_other_base_weights_are_refused(trained, tiny_transformer):
+    _, folder, _ = trained
+    other = BertModel.from_pretrained(tiny_transformer)
+    with torch.no_grad():
+        other.embeddings.word_embeddings.weight.add_(0.01)
+    with pytest.raises(UserInputError, match="universal.json: the universal weights apply to"):
+        shipped_weights.apply_transformer_delta(other, folder)
+
+
+def test_span_width_other_than_the_weights_is_refused(trained, tiny_transformer):
+    _, folder, _ = trained
+    config = universal_config(tiny_transformer, folder)
+    config["model"]["max_span_length"] = 6
+    with pytest.raises(UserInputError, match="trained with 4"):
+        spacy.blank("en").add_pipe("universal_ner", config=config)
+
+
+@pytest.mark.parametrize("damaged", [shipped_weights.CARD_FILE, shipped_weights.TRANSFORMER_FILE,
+                                     shipped_weights.SCORER_FILE])
+def test_damaged_weight_files_are_named(trained, tiny_transformer, tmp_path, damaged):
+    _, folder, _ = trained
+    copy = tmp_path / "weights"
+    copy.mkdir()
+    for name in shipped_weights.FILES:
+        (copy / name).write_bytes((folder / name).read_bytes())
+    (copy / damaged).write_bytes(b"not what it was")
+    with pytest.raises(DamagedPipelineError, match=damaged.replace(".", r"\.")):
+        spacy.blank("en").add_pipe("universal_ner", config=universal_config(tiny_transformer, copy))
+
+
+def test_weights_that_are_no_folder_are_refused(tiny_transformer, tmp_path):
+    with pytest.raises(UserInputError, match="neither \"shipped\" nor a folder"):
+        spacy.blank("en").add_pipe("universal_ner", config=universal_config(tiny_transformer, tmp_path / "nothing"))
+
+
+def test_int8_quantizes_the_universal_components_own_transformer_and_heads(trained, tiny_transformer, tmp_path):
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicQuantizedLinear
+    from typer.testing import CliRunner
+
+    from spacy_ner_ext.cli import app
+
+    _, folder, _ = trained
+    universal = spacy.blank("en")
+    universal.add_pipe("universal_ner", config=universal_config(tiny_transformer, folder))
+    universal.to_disk(tmp_path / "float")
+    result = CliRunner().invoke(app, ["quantize", str(tmp_path / "float"), str(tmp_path / "int8")])
+    assert result.exit_code == 0, result.output
+    int8 = spacy.load(tmp_path / "int8")
+    modules = {name: module for node in int8.get_pipe("universal_ner").model.walk() for shim in node.shims
+               for name, module in shim._model.named_modules()}
+    quantized = {name for name, module in modules.items() if isinstance(module, DynamicQuantizedLinear)}
+    # The transformer's attention and intermediate layers (2 x 5, and the pooler), and the heads.
+    assert {f"encoder.layer.{i}.attention.self.query" for i in (0, 1)} <= quantized
+    assert {"start_head.0", "type_projection.2"} <= quantized
+    words = TRAIN_DATA[0][0]
+    for a, b in zip(logits(universal, "universal_ner", words), logits(int8, "universal_ner", words)):
+        assert a.shape == b.shape and numpy.abs(a - b).max() < 0.5
