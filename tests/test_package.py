@@ -9,6 +9,23 @@ from spacy.tokens import Doc
 from spacy_ner_ext.tests.util import TRAIN_DATA, build_pipeline, train_pipeline
 
 
+def package_install_and_run(pipeline, tmp_path, name: str, code: str) -> str:
+    """`spacy package` the pipeline as a wheel, install it into a folder of its own, and run
+    `code` (which loads it by package name) in a fresh process; its standard output."""
+    (tmp_path / "packages").mkdir()
+    run = lambda *args, **kw: subprocess.run(args, capture_output=True, text=True, **kw)  # noqa: E731
+    result = run(sys.executable, "-m", "spacy", "package", str(pipeline), str(tmp_path / "packages"),
+                 "--name", name, "--version", "0.0.1", "--build", "wheel", "--force")
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    (wheel,) = (tmp_path / "packages").glob("*/dist/*.whl")
+    result = run(sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(tmp_path / "site"), str(wheel))
+    assert result.returncode == 0, result.stderr[-2000:]
+    env = dict(os.environ, PYTHONPATH=str(tmp_path / "site"), HF_HUB_OFFLINE="1")
+    result = run(sys.executable, "-c", code, env=env, cwd=str(tmp_path))
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
 @pytest.mark.slow
 def test_spacy_package_wheel_installs_and_loads(tiny_transformer, tmp_path):
     nlp = build_pipeline(tiny_transformer, "span_ner", {"model": {"hidden_width": 32, "max_span_length": 4}})
@@ -17,21 +34,10 @@ def test_spacy_package_wheel_installs_and_loads(tiny_transformer, tmp_path):
     expected = [(e.text, e.label_) for e in nlp(Doc(nlp.vocab, words=TRAIN_DATA[0][0])).ents]
     assert expected
 
-    (tmp_path / "packages").mkdir()
-    run = lambda *args, **kw: subprocess.run(args, capture_output=True, text=True, **kw)  # noqa: E731
-    result = run(sys.executable, "-m", "spacy", "package", str(tmp_path / "pipeline"), str(tmp_path / "packages"),
-                 "--name", "ner_ext_test", "--version", "0.0.1", "--build", "wheel", "--force")
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    (wheel,) = (tmp_path / "packages").glob("*/dist/*.whl")
-    result = run(sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(tmp_path / "site"), str(wheel))
-    assert result.returncode == 0, result.stderr[-2000:]
     words = " ".join(TRAIN_DATA[0][0])
     code = ("import spacy; nlp = spacy.load('en_ner_ext_test'); "
             f"print([(e.text, e.label_) for e in nlp({words!r}).ents])")
-    env = dict(os.environ, PYTHONPATH=str(tmp_path / "site"))
-    result = run(sys.executable, "-c", code, env=env, cwd=str(tmp_path))
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip() == str(expected)
+    assert package_install_and_run(tmp_path / "pipeline", tmp_path, "ner_ext_test", code).strip() == str(expected)
 
 
 @pytest.mark.slow
@@ -54,17 +60,7 @@ def test_spacy_package_takes_a_universal_pipeline(tiny_transformer, tmp_path):
     expected = [(e.text, e.label_, round(e._.ner_score, 4)) for e in nlp(words).ents]
     assert expected
 
-    (tmp_path / "packages").mkdir()
-    run = lambda *args, **kw: subprocess.run(args, capture_output=True, text=True, **kw)  # noqa: E731
-    result = run(sys.executable, "-m", "spacy", "package", str(tmp_path / "pipeline"), str(tmp_path / "packages"),
-                 "--name", "universal_test", "--version", "0.0.1", "--build", "wheel", "--force")
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    (wheel,) = (tmp_path / "packages").glob("*/dist/*.whl")
-    result = run(sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(tmp_path / "site"), str(wheel))
-    assert result.returncode == 0, result.stderr[-2000:]
     code = ("import spacy; nlp = spacy.load('en_universal_test'); "
             f"print([(e.text, e.label_, round(e._.ner_score, 4)) for e in nlp({words!r}).ents])")
-    env = dict(os.environ, PYTHONPATH=str(tmp_path / "site"), HF_HUB_OFFLINE="1")
-    result = run(sys.executable, "-c", code, env=env, cwd=str(tmp_path))
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip().splitlines()[-1] == str(expected)
+    out = package_install_and_run(tmp_path / "pipeline", tmp_path, "universal_test", code)
+    assert out.strip().splitlines()[-1] == str(expected)

@@ -16,6 +16,16 @@ from spacy.tokens import Doc, DocBin
 
 
 def _peak_rss_mb() -> float:
+    """This process's own peak RSS. On Linux, VmHWM of /proc/self/status: ru_maxrss survives
+    fork and exec, so a worker started by a driver that had loaded the pipelines reported the
+    driver's size as its own floor."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     # ru_maxrss is in kilobytes on Linux.
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

@@ -128,6 +128,14 @@ def read_card(folder: Union[str, Path] = WEIGHTS_DIR) -> Dict:
     return card
 
 
+def check_span_width(model: Model, card: Dict, setting: str) -> None:
+    """The heads were trained for spans up to the card's width: a model built for others cannot take them."""
+    wanted, found = card["span_ner"]["max_span_length"], model.attrs.get("max_span_length")
+    if found != wanted:
+        raise UserInputError(f"{setting} is {found}, and the universal weights were trained with {wanted}: "
+                             f"set it to {wanted}")
+
+
 def read_tensors(folder: Union[str, Path], name: str) -> Dict[str, torch.Tensor]:
     path = Path(folder) / name
     try:

@@ -19,17 +19,11 @@ from thinc.api import Config, Model
 from ..ml.default_configs import FROZEN_TYPE_ENCODER
 from ..ml.backbone import DEFAULT_MODEL_NAME
 from ..errors import UserInputError
-from ..pipeline.span_ner.span_ner_component import SpanNER
+from ..pipeline.span_ner.span_ner_component import SPAN_NER_MODEL_HEAD, SpanNER
 from . import shipped_weights
 
-DEFAULT_UNIVERSAL_MODEL = """
-[model]
-@architectures = "spacy_ner_ext.SpanNerModel.v1"
-max_span_length = 8
-hidden_width = 256
-dropout = 0.1
-temperature = 0.03
-
+# span_ner's model with its own transformer in place of the listener (what replace_listeners makes).
+DEFAULT_UNIVERSAL_MODEL = SPAN_NER_MODEL_HEAD + """
 [model.tok2vec]
 @architectures = "spacy_ner_ext.Tok2VecTransformer.v1"
 name = "default"
@@ -78,10 +72,7 @@ def make_universal_ner(
     """
     folder = resolve_weights(weights)
     card = shipped_weights.read_card(folder)
-    shape = {key: model.attrs.get(key) for key in ("max_span_length",)}
-    if shape["max_span_length"] != card["span_ner"]["max_span_length"]:
-        raise UserInputError(f"{name}: model.max_span_length is {shape['max_span_length']}, and the weights in "
-                             f"{folder} were trained with {card['span_ner']['max_span_length']}")
+    shipped_weights.check_span_width(model, card, f"{name}: model.max_span_length")
     component = UniversalNER(
         nlp.vocab, model, name, threshold=card["span_ner"]["threshold"] if threshold is None else threshold,
         thresholds=thresholds, calibration_temperature=calibration_temperature,

@@ -29,14 +29,16 @@ from ..described_types import (DescribedTypesPipe, check_foreign_type_weight, ch
 from ...ml.activations import sigmoid
 from .decoding import decode
 
-DEFAULT_SPAN_NER_MODEL = """
+# The scorer's settings; the token encoder (a listener here) and the type encoder follow.
+SPAN_NER_MODEL_HEAD = """
 [model]
 @architectures = "spacy_ner_ext.SpanNerModel.v1"
 max_span_length = 8
 hidden_width = 256
 dropout = 0.1
 temperature = 0.03
-""" + TRANSFORMER_LISTENER + FROZEN_TYPE_ENCODER
+"""
+DEFAULT_SPAN_NER_MODEL = SPAN_NER_MODEL_HEAD + TRANSFORMER_LISTENER + FROZEN_TYPE_ENCODER
 DEFAULT_MODEL = Config().from_str(DEFAULT_SPAN_NER_MODEL)["model"]
 
 @Language.factory(

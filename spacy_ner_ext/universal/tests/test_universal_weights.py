@@ -177,3 +177,44 @@ def test_int8_quantizes_the_universal_components_own_transformer_and_heads(train
     words = TRAIN_DATA[0][0]
     for a, b in zip(logits(universal, "universal_ner", words), logits(int8, "universal_ner", words)):
         assert a.shape == b.shape and numpy.abs(a - b).max() < 0.5
+
+
+def test_initialize_keeps_the_universal_weights(trained, tiny_transformer):
+    # spaCy users call nlp.initialize() after add_pipe: it must not put the untrained weights back.
+    _, folder, _ = trained
+    universal = spacy.blank("en")
+    universal.add_pipe("universal_ner", config=universal_config(tiny_transformer, folder))
+    model = universal.get_pipe("universal_ner").model
+    before = {k: v.clone() for k, v in hf_module_of(model).state_dict().items()}
+    heads = {k: v.clone() for k, v in shipped_weights.scorer_module_of(model).state_dict().items()}
+    examples = train_examples(universal)
+    universal.initialize(lambda: examples)
+    assert all(torch.equal(v, before[k]) for k, v in hf_module_of(model).state_dict().items())
+    assert all(torch.equal(v, heads[k]) for k, v in shipped_weights.scorer_module_of(model).state_dict().items())
+    assert set(universal.get_pipe("universal_ner").labels) == {"PER", "LOC", "ORG"}
+
+
+def test_init_from_universal_names_what_does_not_fit(trained, tiny_transformer):
+    _, folder, _ = trained
+    other_width = build_pipeline(tiny_transformer, "span_ner", {"model": {"hidden_width": 32, "max_span_length": 6}})
+    examples = train_examples(other_width)
+    other_width.initialize(lambda: examples)
+    with pytest.raises(UserInputError, match=r"\[components.span_ner.model\] max_span_length is 6.*trained with 4"):
+        init_from_universal_v1(weights=str(folder))(other_width)
+    with pytest.raises(UserInputError, match="no component 'ner'"):
+        init_from_universal_v1(weights=str(folder), component="ner")(other_width)
+
+
+def test_export_universal_command_writes_the_files_and_a_card_for_people(trained, tmp_path):
+    from typer.testing import CliRunner
+
+    from spacy_ner_ext.cli import app
+
+    nlp, _, _ = trained
+    nlp.to_disk(tmp_path / "pipeline")
+    runner = CliRunner()
+    # The base is the packaged MiniLM by default: the tiny pipeline's transformer is not it.
+    result = runner.invoke(app, ["export-universal", str(tmp_path / "pipeline"), str(tmp_path / "weights")])
+    assert result.exit_code == 1 and "not in the base model, or another shape" in result.output
+    result = runner.invoke(app, ["export-universal", str(tmp_path / "pipeline"), str(tmp_path / "pipeline" / "w")])
+    assert result.exit_code == 1 and "pipeline" in result.output and not (tmp_path / "pipeline" / "w").exists()
