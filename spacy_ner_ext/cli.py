@@ -737,6 +737,11 @@ def export_universal(
     msg.good(f"Wrote {output}: {len(card['changed_tensors'])} transformer tensors as differences, the span heads; {line}")
 
 
+def _comma_separated(items: List[str]) -> List[str]:
+    """A repeated option whose values may also be comma-separated lists ("" gives none)."""
+    return [name.strip() for item in items for name in item.split(",") if name.strip()]
+
+
 @app.command("build-mixture")
 def build_mixture_command(
     output: Path = typer.Argument(Path("corpus/universal"), file_okay=False, help="Folder for train.spacy, dev.spacy, types.json, manifest.json"),
@@ -770,13 +775,12 @@ def build_mixture_command(
     if mirror is None:
         raise UserInputError("no data mirror: pass --data, set $SPACY_NER_EXT_DATA, or put the corpora in ../shared/data")
     _check_outputs([mirror, mapping, descriptions], {"OUTPUT": output})
-    only = [name.strip() for item in only for name in item.split(",") if name.strip()]
-    leave_out = [name.strip() for item in leave_out for name in item.split(",") if name.strip()]
+    only, leave_out = _comma_separated(only), _comma_separated(leave_out)
     if non_commercial not in ("include", "exclude"):
         raise UserInputError(f"--non-commercial must be include or exclude, not {non_commercial!r}")
-    settings = MixtureSettings(leave_out=tuple(leave_out), exclude_non_commercial=non_commercial == "exclude", alpha=alpha, cap=cap, train_docs=train_docs,
-                               dev_docs=dev_docs, max_words=max_words, seed=seed, only=tuple(only),
-                               test_docs=test_docs)
+    settings = MixtureSettings(leave_out=tuple(leave_out), exclude_non_commercial=non_commercial == "exclude",
+                               alpha=alpha, cap=cap, train_docs=train_docs, dev_docs=dev_docs,
+                               max_words=max_words, seed=seed, only=tuple(only), test_docs=test_docs)
     manifest = build_mixture(_blank("en"), mirror, output, mapping, descriptions, settings, SOURCES,
                              log=lambda line: msg.text(line))
     msg.good(f"{manifest['train_docs']} train and {manifest['dev_docs']} dev Docs ({manifest['train_words']} words, "
