@@ -5,7 +5,8 @@ import pytest
 import spacy
 from spacy.tokens import Doc
 
-from spacy_ner_ext.experiments.fewshot import run_fewshot, run_zeroshot, sample_k_shot
+from spacy_ner_ext.errors import UserInputError
+from spacy_ner_ext.experiments.fewshot import run_fewshot, run_zeroshot, sample_k_shot, summarize_runs
 from spacy_ner_ext.tests.util import TRAIN_DATA, build_pipeline, make_doc, train_pipeline
 
 CONFIGS = Path(__file__).parent.parent / "configs"
@@ -26,6 +27,22 @@ def test_k_shot_sampling_covers_every_type_and_is_seeded():
     assert set(counts) == {"PER", "LOC", "ORG"} and min(counts.values()) >= 2
     assert len(sample) < len(docs)
     assert [d.text for d in sample_k_shot(docs, 2, seed=1)] == [d.text for d in sample]
+
+
+def test_runs_merged_from_several_files_are_summarized_per_config_and_k():
+    runs = [{"config": "a.cfg", "k": 10, "seed": 0, "f1": 0.50}, {"config": "b.cfg", "k": 10, "seed": 0, "f1": 0.40},
+            {"config": "a.cfg", "k": 10, "seed": 1, "f1": 0.60}, {"config": "a.cfg", "k": 50, "seed": 0, "f1": 0.70},
+            {"config": "a.cfg", "k": 10, "seed": 2, "f1": 0.55}]
+    summary = {(s["config"], s["k"]): s for s in summarize_runs(runs)}
+    assert set(summary) == {("a.cfg", 10), ("b.cfg", 10), ("a.cfg", 50)}
+    # Mean 0.55 and sample standard deviation 0.05 of 0.50, 0.60, 0.55 (worked by hand).
+    assert summary["a.cfg", 10]["seeds"] == 3
+    assert summary["a.cfg", 10]["f1_mean"] == pytest.approx(0.55)
+    assert summary["a.cfg", 10]["f1_std"] == pytest.approx(0.05)
+    assert summary["b.cfg", 10]["f1_std"] == 0.0 and summary["a.cfg", 50]["f1_mean"] == 0.70
+    # The same seed twice (one file merged twice) is refused, not averaged in.
+    with pytest.raises(UserInputError, match=r"a.cfg at K = 10: seed repeated"):
+        summarize_runs(runs + [{"config": "a.cfg", "k": 10, "seed": 1, "f1": 0.60}])
 
 
 @pytest.mark.slow

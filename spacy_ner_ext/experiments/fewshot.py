@@ -80,13 +80,25 @@ def run_fewshot(configs: Sequence[Path], train_docs: Sequence[Doc], test_docs: S
         for info, scores in zip(meta, scored):
             results["runs"].append(dict(info, f1=scores["test_metrics"]["f1"], per_type=scores["per_type"],
                                         train_seconds=scores["train_seconds"]))
-        for config in configs:
-            for k in ks:
-                f1s = [r["f1"] for r in results["runs"] if r["config"] == str(config) and r["k"] == k]
-                results["summary"].append({"config": str(config), "k": k, "seeds": len(f1s),
-                                           "f1_mean": statistics.mean(f1s),
-                                           "f1_std": statistics.stdev(f1s) if len(f1s) > 1 else 0.0})
+        results["summary"] = summarize_runs(results["runs"])
     return results
+
+
+def summarize_runs(runs: Sequence[Dict]) -> List[Dict]:
+    """F1 mean and sample standard deviation over seeds, per config and K, in the order the runs
+    came (runs of several fewshot results may be merged: one file per seed survives a stop)."""
+    groups: Dict = {}
+    for run in runs:
+        groups.setdefault((run["config"], run["k"]), []).append(run)
+    summary = []
+    for (config, k), group in groups.items():
+        seeds = [run["seed"] for run in group]
+        if len(set(seeds)) != len(seeds):
+            raise UserInputError(f"few-shot runs of {config} at K = {k}: seed repeated in {sorted(seeds)}")
+        f1s = [run["f1"] for run in group]
+        summary.append({"config": config, "k": k, "seeds": len(f1s), "f1_mean": statistics.mean(f1s),
+                        "f1_std": statistics.stdev(f1s) if len(f1s) > 1 else 0.0})
+    return summary
 
 
 def run_zeroshot(model: str, test_docs: Sequence[Doc], descriptions_path: Path, as_names: bool = False) -> Dict:
