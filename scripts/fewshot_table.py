@@ -1,7 +1,9 @@
 """The few-shot table of one dataset from the JSON files `python -m spacy_ner_ext fewshot` writes:
 F1 mean and std over seeds per config and K, and each config's gap to a baseline config on the
 same samples. Runs split over several files (one per seed, so that a stop loses one run at most)
-are merged; a seed given twice for a config and K is refused.
+are merged; a seed given twice for a config and K is refused, unless --rerun-replaces: then a
+run of a later file replaces the earlier files' run of the same config, K and seed (one config
+rerun on the same samples, after the universal weights changed, say).
 
     python scripts/fewshot_table.py results/fewshot_bc5cdr-k10-seed*.json --output results/fewshot_bc5cdr.json
 """
@@ -18,12 +20,18 @@ from spacy_ner_ext.experiments.fewshot import summarize_runs
 
 def main(results: List[Path] = typer.Argument(..., exists=True, dir_okay=False, help="fewshot JSON results"),
          output: Path = typer.Option(..., dir_okay=False, help="Merged runs and summary (JSON)"),
-         baseline: str = typer.Option("configs/baseline_ner.cfg", help="Config the others are compared with")):
+         baseline: str = typer.Option("configs/baseline_ner.cfg", help="Config the others are compared with"),
+         rerun_replaces: bool = typer.Option(False, "--rerun-replaces",
+                                             help="A later file's run replaces an earlier file's of the same "
+                                                  "config, K and seed")):
     runs, steps = [], set()
     for path in results:
         result = srsly.read_json(path)
         if not isinstance(result, dict) or "runs" not in result:
             msg.fail(f"{path}: not a fewshot result (no 'runs')", exits=1)
+        if rerun_replaces:
+            rerun = {(run["config"], run["k"], run["seed"]) for run in result["runs"]}
+            runs = [run for run in runs if (run["config"], run["k"], run["seed"]) not in rerun]
         runs.extend(dict(run, source=str(path)) for run in result["runs"])
         steps.add(result.get("steps"))
     if len(steps) > 1:

@@ -88,3 +88,40 @@ def test_zeroshot_swaps_the_types_for_the_new_dataset(tiny_transformer, tmp_path
         bare = spacy.blank("en")
         bare.to_disk(tmp_path / "bare")
         run_zeroshot(str(tmp_path / "bare"), test, tmp_path / "d.json")
+
+
+def _fewshot_table():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("fewshot_table", Path(__file__).parent.parent / "scripts" / "fewshot_table.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_rerun_of_one_config_replaces_its_earlier_runs_only_when_asked(tmp_path):
+    import typer
+    from typer.testing import CliRunner
+
+    def run(config, seed, f1):
+        return {"config": config, "k": 10, "seed": seed, "f1": f1}
+
+    first = tmp_path / "first.json"
+    first.write_text(json.dumps({"steps": 200, "runs": [run("u.cfg", 0, 0.5), run("ner.cfg", 0, 0.4),
+                                                        run("u.cfg", 1, 0.7), run("ner.cfg", 1, 0.4)]}))
+    rerun = tmp_path / "rerun.json"
+    rerun.write_text(json.dumps({"steps": 200, "runs": [run("u.cfg", 0, 0.8), run("u.cfg", 1, 0.6)]}))
+    app = typer.Typer()
+    app.command()(_fewshot_table().main)
+    refused = CliRunner().invoke(app, [str(first), str(rerun), "--output", str(tmp_path / "t.json"),
+                                       "--baseline", "ner.cfg"])
+    assert refused.exit_code == 1 and "seed" in refused.output
+    merged = CliRunner().invoke(app, [str(first), str(rerun), "--output", str(tmp_path / "t.json"),
+                                      "--baseline", "ner.cfg", "--rerun-replaces"])
+    assert merged.exit_code == 0, merged.output
+    table = json.loads((tmp_path / "t.json").read_text())
+    universal = [row for row in table["summary"] if row["config"] == "u.cfg"][0]
+    # The rerun's 0.8 and 0.6, not the first file's 0.5 and 0.7; ner's runs kept.
+    assert universal["f1_mean"] == pytest.approx(0.7) and universal["f1_std"] == pytest.approx(0.1414, abs=1e-3)
+    assert universal["vs_baseline"] == pytest.approx(0.3)
+    assert {r["source"] for r in table["runs"] if r["config"] == "u.cfg"} == {str(rerun)}

@@ -166,7 +166,7 @@ def test_non_commercial_sources_can_be_excluded(mirror, tmp_path):
     assert manifest["settings"]["exclude_non_commercial"] is True and manifest["non_commercial_sources"] == []
 
 
-def test_the_shipped_mixture_settings_leave_out_every_non_commercial_registered_source():
+def test_excluding_non_commercial_corpora_leaves_out_every_registered_one_that_forbids_it():
     from spacy_ner_ext.mixture import registry  # noqa: F401  (fills SOURCES)
     from spacy_ner_ext.mixture.sources import SOURCES as REGISTERED
 

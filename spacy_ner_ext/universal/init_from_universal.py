@@ -27,8 +27,8 @@ def init_from_universal_v1(weights: str = "shipped", transformer: str = "transfo
             if name not in nlp.pipe_names:
                 raise UserInputError(f"init_from_universal: no component {name!r} in the pipeline {nlp.pipe_names}")
         span_ner = nlp.get_pipe(component)
-        shipped_weights.check_span_width(span_ner.model, card,
-                                         f"init_from_universal: [components.{component}.model] max_span_length")
+        shipped_weights.check_shapes(span_ner.model, card,
+                                     lambda key: f"init_from_universal: [components.{component}.model] {key}")
         shipped_weights.apply_transformer_delta(shipped_weights.hf_module_of(nlp.get_pipe(transformer).model), folder)
         shipped_weights.apply_scorer(span_ner.model.get_ref("scorer"), folder)
         return nlp

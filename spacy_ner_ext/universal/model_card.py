@@ -7,17 +7,37 @@ from typing import Dict, List, Optional
 
 import srsly
 
-LICENCE_NOTE = (
-    "Trained on no corpus whose licence forbids commercial use: those (MultiNERD, WikiNeural, "
-    "pile-ner-slimer, PGxCorpus, E-NER, HIPE-2022, GUM) were left out of the mixture "
+# Weights learned from corpora under CC BY-NC(-SA) are released under the strictest of those
+# terms: the mixture's non-commercial sources are NC-SA (MultiNERD, WikiNeural, E-NER, HIPE-2022,
+# GUM's parts) or NC (pile-ner-slimer, PGxCorpus).
+NON_COMMERCIAL_LICENCE = "CC BY-NC-SA 4.0"
+CLEAN_NOTE = (
+    "Trained on no corpus whose licence forbids commercial use: those were left out of the mixture "
     "(build-mixture --non-commercial exclude). Several corpora that went in state no licence, "
     "or research use only (marked below): check them before commercial use. The weights are "
-    "released under this package's licence, subject to those terms."
+    "released under this package's licence (MIT), subject to those terms."
 )
+UNKNOWN_NOTE = "The mixture these weights were trained on is not recorded: their licence is unknown."
+
+
+def weights_licence(manifest: Optional[Dict]) -> Dict:
+    """The licence the weights carry, from the licences of what they saw."""
+    if manifest is None:
+        return {"licence": "unknown", "commercial_use": None, "licence_note": UNKNOWN_NOTE}
+    non_commercial = [s["dataset"] for s in manifest["sources"] if s.get("non_commercial")]
+    if not non_commercial:
+        return {"licence": "MIT", "commercial_use": True, "licence_note": CLEAN_NOTE}
+    note = (f"For non-commercial use only: released under {NON_COMMERCIAL_LICENCE}, the strictest terms "
+            f"among the corpora they learned from. {len(non_commercial)} of them forbid commercial use "
+            f"({', '.join(non_commercial)}); several others state no licence, or research use only "
+            "(marked below). For weights you may use commercially, pretrain without them: "
+            "`spacy project run universal --vars.universal_non_commercial exclude` "
+            "(build-mixture --non-commercial exclude). This package's code stays MIT.")
+    return {"licence": NON_COMMERCIAL_LICENCE, "commercial_use": False, "licence_note": note}
 
 
 def training_card(manifest: Optional[Dict], summary: Optional[Dict]) -> Dict:
-    card: Dict = {"licence_note": LICENCE_NOTE}
+    card: Dict = weights_licence(manifest)
     if manifest is not None:
         card["mixture"] = {
             "settings": manifest["settings"],
@@ -46,7 +66,7 @@ def write_model_card(card: Dict, path: Path) -> None:
         "span_ner pretrained on a many-type mixture of public NER corpora, shipped as the differences of "
         "the top transformer layers from the packaged all-MiniLM-L6-v2 and the span heads "
         "(safetensors, fp16). Load with `spacy_ner_ext.load_universal(labels)`.", "",
-        "## Licence", "", card.get("licence_note", LICENCE_NOTE), "",
+        "## Licence", "", f"**{card.get('licence', 'unknown')}.** {card.get('licence_note', UNKNOWN_NOTE)}", "",
     ]
     if "mixture" in card:
         m = card["mixture"]

@@ -17,7 +17,7 @@ differ from the fingerprint is refused (the differences would mean nothing on it
 """
 import hashlib
 from pathlib import Path
-from typing import Dict, Iterable, Optional, Tuple, Union
+from typing import Callable, Dict, Iterable, Optional, Tuple, Union
 
 import srsly
 import torch
@@ -128,12 +128,14 @@ def read_card(folder: Union[str, Path] = WEIGHTS_DIR) -> Dict:
     return card
 
 
-def check_span_width(model: Model, card: Dict, setting: str) -> None:
-    """The heads were trained for spans up to the card's width: a model built for others cannot take them."""
-    wanted, found = card["span_ner"]["max_span_length"], model.attrs.get("max_span_length")
-    if found != wanted:
-        raise UserInputError(f"{setting} is {found}, and the universal weights were trained with {wanted}: "
-                             f"set it to {wanted}")
+def check_shapes(model: Model, card: Dict, setting: Callable[[str], str]) -> None:
+    """The heads were trained for the card's span width and hidden width: a model built for others
+    cannot take them. setting(key) names where the user sets key."""
+    for key in ("max_span_length", "hidden_width"):
+        wanted, found = card["span_ner"][key], model.attrs.get(key)
+        if found is not None and found != wanted:
+            raise UserInputError(f"{setting(key)} is {found}, and the universal weights were trained with "
+                                 f"{wanted}: set it to {wanted}")
 
 
 def read_tensors(folder: Union[str, Path], name: str) -> Dict[str, torch.Tensor]:

@@ -72,7 +72,7 @@ def make_universal_ner(
     """
     folder = resolve_weights(weights)
     card = shipped_weights.read_card(folder)
-    shipped_weights.check_span_width(model, card, f"{name}: model.max_span_length")
+    shipped_weights.check_shapes(model, card, lambda key: f"{name}: model.{key}")
     component = UniversalNER(
         nlp.vocab, model, name, threshold=card["span_ner"]["threshold"] if threshold is None else threshold,
         thresholds=thresholds, calibration_temperature=calibration_temperature,
@@ -80,6 +80,10 @@ def make_universal_ner(
         description_encoder=card["span_ner"].get("description_encoder", DEFAULT_MODEL_NAME), scorer=scorer)
     component.set_labels(labels)
     component.load_weights(nlp, folder)
+    if card.get("commercial_use") is False:
+        # The pipeline now holds weights under the card's terms: say so in its meta, which
+        # `spacy package` writes into the wheel's licence field.
+        nlp.meta["license"] = card["licence"]
     return component
 
 

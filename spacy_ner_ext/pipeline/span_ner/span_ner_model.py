@@ -37,4 +37,5 @@ def build_span_ner_model(
     type_encoder = type_encoder if type_encoder is not None else frozen_type_encoder()
     scorer = wrap_torch_scorer(SpanScorer(hidden_width, max_span_length, dropout, temperature),
                                side_learns=type_encoder.attrs.get("learns", False))
-    return build_typed_model("span_ner_model", tok2vec, type_encoder, scorer, max_span_length=max_span_length)
+    return build_typed_model("span_ner_model", tok2vec, type_encoder, scorer, max_span_length=max_span_length,
+                             hidden_width=hidden_width)

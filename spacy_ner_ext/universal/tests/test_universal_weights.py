@@ -129,11 +129,13 @@ def test_other_base_weights_are_refused(trained, tiny_transformer):
         shipped_weights.apply_transformer_delta(other, folder)
 
 
-def test_span_width_other_than_the_weights_is_refused(trained, tiny_transformer):
+@pytest.mark.parametrize("setting,value,trained_with", [("max_span_length", 6, 4), ("hidden_width", 48, 32)])
+def test_shapes_other_than_the_weights_are_refused_by_name(trained, tiny_transformer, setting, value, trained_with):
     _, folder, _ = trained
     config = universal_config(tiny_transformer, folder)
-    config["model"]["max_span_length"] = 6
-    with pytest.raises(UserInputError, match="trained with 4"):
+    config["model"][setting] = value
+    with pytest.raises(UserInputError, match=f"universal_ner: model.{setting} is {value}, .*trained with "
+                                             f"{trained_with}: set it to {trained_with}"):
         spacy.blank("en").add_pipe("universal_ner", config=config)
 
 
@@ -220,3 +222,43 @@ def test_export_universal_command_writes_the_files_and_a_card_for_people(trained
     # Never inside the pipeline it reads.
     assert result.exit_code == 1 and "would be written over the input" in result.output
     assert not (tmp_path / "pipeline" / "w").exists()
+
+
+def manifest_of(*sources):
+    return {"settings": {}, "left_out": [], "train_docs": 1, "train_words": 1, "types": 1,
+            "sources": [{"dataset": name, "non_commercial": nc, "licence": licence, "url": "u", "train_docs": 1}
+                        for name, nc, licence in sources]}
+
+
+def test_the_weights_licence_follows_the_corpora_they_saw():
+    from spacy_ner_ext.universal.model_card import weights_licence
+
+    clean = weights_licence(manifest_of(("wikigold", False, "CC BY 4.0")))
+    assert clean["licence"] == "MIT" and clean["commercial_use"] is True
+    mixed = weights_licence(manifest_of(("wikigold", False, "CC BY 4.0"), ("MultiNERD", True, "CC BY-NC-SA 4.0")))
+    assert mixed["licence"] == "CC BY-NC-SA 4.0" and mixed["commercial_use"] is False
+    assert "MultiNERD" in mixed["licence_note"] and "wikigold" not in mixed["licence_note"]
+    assert "--vars.universal_non_commercial exclude" in mixed["licence_note"]
+    assert weights_licence(None)["commercial_use"] is None
+
+
+def test_non_commercial_weights_mark_the_pipeline_that_holds_them(trained, tiny_transformer, tmp_path):
+    import shutil
+
+    import srsly
+
+    from spacy_ner_ext.universal.model_card import training_card
+
+    _, folder, _ = trained
+    nc_folder = tmp_path / "nc"
+    shutil.copytree(folder, nc_folder)
+    card = srsly.read_json(nc_folder / shipped_weights.CARD_FILE)
+    card.update(training_card(manifest_of(("MultiNERD", True, "CC BY-NC-SA 4.0")), None))
+    srsly.write_json(nc_folder / shipped_weights.CARD_FILE, card)
+    for weights, licence in ((folder, ""), (nc_folder, "CC BY-NC-SA 4.0")):
+        nlp = spacy.blank("en")
+        nlp.add_pipe("universal_ner", config=universal_config(tiny_transformer, weights))
+        assert nlp.meta["license"] == licence  # spaCy's blank meta says ""
+    # spacy package writes meta.json's license into the wheel's metadata: it survives the round trip.
+    nlp.to_disk(tmp_path / "saved")
+    assert srsly.read_json(tmp_path / "saved" / "meta.json")["license"] == "CC BY-NC-SA 4.0"
