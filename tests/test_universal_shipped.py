@@ -110,3 +110,20 @@ def test_a_few_shot_run_starts_from_the_universal_weights():
     f1 = {Path(r["config"]).name: r["f1"] for r in results["runs"]}
     # The pretrained model knows persons, places and organizations; MiniLM with new heads does not.
     assert f1["span_from_universal.cfg"] > 0.5 > f1["span.cfg"] + 0.3, f1
+
+
+@pytest.mark.slow
+def test_the_readme_snippet_prints_what_the_readme_says(tmp_path):
+    """The issue's "done when": on a fresh install, the README's three lines find the types named."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Find the types you name"):]
+    block = section[section.index("```python\n") + len("```python\n"):section.index("```\n", section.index("```python"))]
+    code = [line for line in block.splitlines() if line and not line.startswith("#")]
+    (promised,) = [line[2:] for line in block.splitlines() if line.startswith("# [")]
+    assert len(code) == 3, code
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    env["HF_HUB_OFFLINE"] = "1"
+    result = subprocess.run([sys.executable, "-c", "\n".join(code)], env=env, cwd=tmp_path, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == promised

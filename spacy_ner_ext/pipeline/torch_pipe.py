@@ -33,8 +33,9 @@ def trimmed_predictions(doc: Doc, predictions: Sequence[Prediction]) -> List[Pre
 
 
 class TorchNerPipe(TrainablePipe):
-    """Subclasses give `_train_input(examples)` -> (model input, extra arguments of get_loss)
-    and `get_loss(examples, outputs, *extra)` -> (loss, gradient of the outputs).
+    """Subclasses give `_train_input(examples)` -> (model input, extra arguments of get_loss),
+    or (None, ()) for a batch with nothing to learn from, and `get_loss(examples, outputs, *extra)`
+    -> (loss, gradient of the outputs).
 
     `update(drop=...)` sets the dropout of the Thinc layers and of the torch modules' Dropout
     layers, as spaCy's own pipes do (spacy train passes [training] dropout); the architectures'
@@ -53,6 +54,8 @@ class TorchNerPipe(TrainablePipe):
             return losses
         set_dropout_rate(self.model, drop)
         inputs, extra = self._train_input(examples)
+        if inputs is None:
+            return losses
         outputs, backprop = self.model.begin_update(inputs)
         loss, d_outputs = self.get_loss(examples, outputs, *extra)
         backprop(d_outputs)

@@ -192,6 +192,10 @@ class SpanNER(DescribedTypesPipe):
 
     def _train_input(self, examples: List[Example]):
         type_ids = self._batch_types(examples)
+        if not type_ids:
+            # Every Doc's source annotates no type that the batch can score (a Pile-NER question
+            # whose one type's string was not found, say): no target, positive or negative.
+            return None, ()
         return ([eg.predicted for eg in examples], self._training_type_input(type_ids)), (type_ids,)
 
     def get_loss(self, examples: Iterable[Example], scores, type_ids: Optional[List[int]] = None):

@@ -94,6 +94,26 @@ def test_a_batch_trains_on_the_types_its_sources_annotate(tiny_transformer):
     assert {"DATE", "MONEY"} < types and len(types) == 3
 
 
+def test_a_batch_whose_sources_annotate_no_type_is_skipped(tiny_transformer):
+    """Seen in pretraining: a batch of Docs whose every annotated type was taken back (an entity
+    a reader could not read) has no type to score; it must teach nothing, not fail."""
+    from thinc.api import Adam
+
+    nlp = initialized(tiny_transformer, "span_ner")
+    pipe = nlp.get_pipe("span_ner")
+    docs = [make_doc(nlp, words, []) for words, _ in TRAIN_DATA[:2]]
+    for doc in docs:
+        set_annotated_types(doc, [])
+    batch = [Example(Doc(nlp.vocab, words=[t.text for t in doc]), doc) for doc in docs]
+    assert pipe._batch_types(batch) == []
+    before = pipe.model.get_ref("scorer").to_bytes()
+    losses = nlp.update(batch, sgd=Adam(0.01))
+    assert losses["span_ner"] == 0.0 and pipe.model.get_ref("scorer").to_bytes() == before
+    # The next batch, with types, trains as ever.
+    losses = nlp.update(train_examples(nlp), sgd=Adam(0.01))
+    assert losses["span_ner"] > 0 and pipe.model.get_ref("scorer").to_bytes() != before
+
+
 @pytest.mark.parametrize("loss", ["spacy_ner_ext.contrastive_infonce.v1", "spacy_ner_ext.contrastive_binary.v1"])
 def test_contrastive_ner_gives_no_gradient_on_types_a_source_does_not_annotate(tiny_transformer, loss):
     nlp = initialized(tiny_transformer, "contrastive_ner", loss={"@losses": loss})
