@@ -16,9 +16,10 @@ from .universal_component import resolve_weights
 
 @registry.callbacks("spacy_ner_ext.init_from_universal.v1")
 def init_from_universal_v1(weights: str = "shipped", transformer: str = "transformer",
-                           component: str = "span_ner") -> Callable[[Language], Language]:
+                           component: str = "span_ner", card_threshold: bool = False) -> Callable[[Language], Language]:
     """weights: "shipped" or a folder of universal weights; transformer, component: the names of
-    the pipeline's transformer and span_ner components."""
+    the pipeline's transformer and span_ner components; card_threshold: start from the threshold
+    tuned for the weights (their card) instead of the component's own."""
 
     def init_from_universal(nlp: Language) -> Language:
         folder = resolve_weights(weights)
@@ -31,6 +32,8 @@ def init_from_universal_v1(weights: str = "shipped", transformer: str = "transfo
                                      lambda key: f"init_from_universal: [components.{component}.model] {key}")
         shipped_weights.apply_transformer_delta(shipped_weights.hf_module_of(nlp.get_pipe(transformer).model), folder)
         shipped_weights.apply_scorer(span_ner.model.get_ref("scorer"), folder)
+        if card_threshold:
+            span_ner.threshold = card["span_ner"]["threshold"]
         return nlp
 
     return init_from_universal

@@ -120,6 +120,17 @@ def test_init_from_universal_puts_the_weights_into_a_training_pipeline(trained, 
             numpy.testing.assert_allclose(a, b, atol=2e-2)
 
 
+def test_init_from_universal_takes_the_cards_threshold_when_asked(trained, tiny_transformer):
+    _, folder, card = trained
+    for asked, expected in ((False, 0.45), (True, card["span_ner"]["threshold"])):
+        fresh = build_pipeline(tiny_transformer, "span_ner", dict(SPAN, threshold=0.45))
+        examples = train_examples(fresh)
+        fresh.initialize(lambda: examples)
+        init_from_universal_v1(weights=str(folder), card_threshold=asked)(fresh)
+        assert fresh.get_pipe("span_ner").threshold == pytest.approx(expected)
+    assert card["span_ner"]["threshold"] == pytest.approx(0.3)  # the exported pipeline's, not 0.45
+
+
 def test_other_base_weights_are_refused(trained, tiny_transformer):
     _, folder, _ = trained
     other = BertModel.from_pretrained(tiny_transformer)
