@@ -16,6 +16,7 @@ Everything is read with safetensors and JSON: nothing is unpickled. A base model
 differ from the fingerprint is refused (the differences would mean nothing on it).
 """
 import hashlib
+import os
 from pathlib import Path
 from typing import Callable, Dict, Iterable, Optional, Tuple, Union
 
@@ -98,6 +99,10 @@ def export_weights(nlp, output: Path, *, component: str = "span_ner", card: Opti
     scorer = {k: (v.detach().cpu().float() if v.numel() < _SMALL else v.detach().cpu().half()).contiguous()
               for k, v in scorer_module_of(span_ner.model).state_dict().items()}
     save_file(scorer, str(output / SCORER_FILE), metadata={"format": str(FORMAT)})
+    for name in (TRANSFORMER_FILE, SCORER_FILE):
+        # safetensors writes its files for their owner alone (0600); weights to share or package
+        # get the mode any other file of the folder gets.
+        _readable_like_a_new_file(output / name)
     model = span_ner.model
     card = dict(card or {})
     card.update({
@@ -136,6 +141,12 @@ def check_shapes(model: Model, card: Dict, setting: Callable[[str], str]) -> Non
         if found is not None and found != wanted:
             raise UserInputError(f"{setting(key)} is {found}, and the universal weights were trained with "
                                  f"{wanted}: set it to {wanted}")
+
+
+def _readable_like_a_new_file(path: Path) -> None:
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
 
 
 def read_tensors(folder: Union[str, Path], name: str) -> Dict[str, torch.Tensor]:

@@ -52,6 +52,13 @@ def test_export_keeps_only_what_training_changed(trained, tiny_transformer):
     assert changed and card["changed_tensors"] == changed
     assert read_card(folder)["note"] == "tiny" and read_card(folder)["span_ner"]["max_span_length"] == 4
     assert read_card(folder)["span_ner"]["threshold"] == pytest.approx(0.3)
+    # Readable by others, as a file written under the process's umask (not safetensors' 0600).
+    import os
+
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in shipped_weights.FILES:
+        assert (folder / name).stat().st_mode & 0o777 == 0o666 & ~umask, name
 
 
 def test_universal_ner_scores_as_the_pipeline_it_came_from(trained, tiny_transformer):
