@@ -41,6 +41,13 @@ def test_shipped_files_fit_the_cap_and_name_what_they_saw():
     assert (WEIGHTS_DIR / "MODEL_CARD.md").read_text().count("| ") > len(seen)
 
 
+def user_env():
+    """A user's environment: torch's default threads (not the tests' one), no hub."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    env["HF_HUB_OFFLINE"] = "1"
+    return env
+
+
 USER_RUN = r"""
 import json, sys, spacy, spacy_ner_ext
 nlp = spacy_ner_ext.load_universal({"person": "the name of a person",
@@ -61,8 +68,7 @@ print(json.dumps({
 
 @pytest.mark.slow
 def test_a_user_finds_types_by_description_in_a_fresh_process(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
-    env["HF_HUB_OFFLINE"] = "1"
+    env = user_env()
     result = subprocess.run([sys.executable, "-c", USER_RUN, str(tmp_path / "saved")], env=env, cwd=tmp_path,
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -106,8 +112,7 @@ def test_the_readme_snippet_prints_what_the_readme_says(tmp_path):
     code = [line for line in block.splitlines() if line and not line.startswith("#")]
     (promised,) = [line[2:] for line in block.splitlines() if line.startswith("# [")]
     assert len(code) == 3, code
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
-    env["HF_HUB_OFFLINE"] = "1"
+    env = user_env()
     result = subprocess.run([sys.executable, "-c", "\n".join(code)], env=env, cwd=tmp_path, capture_output=True,
                             text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -16,13 +16,12 @@ Everything is read with safetensors and JSON: nothing is unpickled. A base model
 differ from the fingerprint is refused (the differences would mean nothing on it).
 """
 import hashlib
-import os
 from pathlib import Path
 from typing import Callable, Dict, Iterable, Optional, Tuple, Union
 
 import srsly
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 from thinc.api import Model
 
 from ..errors import DamagedPipelineError, UserInputError
@@ -94,15 +93,13 @@ def export_weights(nlp, output: Path, *, component: str = "span_ner", card: Opti
     if not deltas:
         raise UserInputError("the transformer is the packaged one, unchanged: nothing was trained")
     output.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.half().contiguous() for k, v in deltas.items()}, str(output / TRANSFORMER_FILE),
-              metadata={"format": str(FORMAT)})
+    # safetensors' own file writer makes files for their owner alone (0600); bytes written by
+    # pathlib get the mode of any new file, as weights to share or package should.
+    (output / TRANSFORMER_FILE).write_bytes(save({k: v.half().contiguous() for k, v in deltas.items()},
+                                                 metadata={"format": str(FORMAT)}))
     scorer = {k: (v.detach().cpu().float() if v.numel() < _SMALL else v.detach().cpu().half()).contiguous()
               for k, v in scorer_module_of(span_ner.model).state_dict().items()}
-    save_file(scorer, str(output / SCORER_FILE), metadata={"format": str(FORMAT)})
-    for name in (TRANSFORMER_FILE, SCORER_FILE):
-        # safetensors writes its files for their owner alone (0600); weights to share or package
-        # get the mode any other file of the folder gets.
-        _readable_like_a_new_file(output / name)
+    (output / SCORER_FILE).write_bytes(save(scorer, metadata={"format": str(FORMAT)}))
     model = span_ner.model
     card = dict(card or {})
     card.update({
@@ -141,12 +138,6 @@ def check_shapes(model: Model, card: Dict, setting: Callable[[str], str]) -> Non
         if found is not None and found != wanted:
             raise UserInputError(f"{setting(key)} is {found}, and the universal weights were trained with "
                                  f"{wanted}: set it to {wanted}")
-
-
-def _readable_like_a_new_file(path: Path) -> None:
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
 
 
 def read_tensors(folder: Union[str, Path], name: str) -> Dict[str, torch.Tensor]:
