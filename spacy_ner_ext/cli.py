@@ -534,7 +534,10 @@ def train(
     from .training.run_log import log_overrides, run_logged
 
     output.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "spacy", "train", str(config), "--output", str(output), "--gpu-id", str(gpu_id)]
+    # spaCy's train, run by this CLI's hidden `spacy-train` so that bad input met while reading
+    # the corpora (this package's readers) is one line too, not a traceback.
+    command = [sys.executable, "-m", "spacy_ner_ext", "spacy-train", str(config), "--output", str(output),
+               "--gpu-id", str(gpu_id)]
     for key, value in log_overrides(load_config(config), output).items():
         if f"--{key}" not in ctx.args:
             command += [f"--{key}", value]
@@ -543,6 +546,16 @@ def train(
     if (output / "model-last" / "config.cfg").exists():
         shutil.copy(output / "model-last" / "config.cfg", output / "config.cfg")
     raise typer.Exit(code)
+
+
+@app.command("spacy-train", hidden=True, add_help_option=False,
+             context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def spacy_train(ctx: typer.Context):
+    """`spacy train` with its arguments, in this process: this CLI's one-line errors for bad
+    input (a corpus line this package's readers cannot read), spaCy's behaviour for the rest."""
+    from spacy.cli import app as spacy_app
+
+    spacy_app(["train", *ctx.args], prog_name="spacy", standalone_mode=False)
 
 
 @app.command("export-tensorboard")

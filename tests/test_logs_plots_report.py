@@ -75,6 +75,32 @@ def test_plots_and_report(tiny_run, tmp_path):
 
 
 @pytest.mark.slow
+def test_train_meeting_a_bad_corpus_line_prints_one_line(tiny_transformer, tmp_path):
+    """spacy train reading a JSONL corpus through this package's reader: a record it cannot
+    read stops the wrapper with the reader's one line (file, line, problem), not a traceback."""
+    import re
+
+    good = {"text": "Alice lives in Paris.", "char_spans": [{"start": 0, "end": 5, "label": "PER"}]}
+    (tmp_path / "train.jsonl").write_text(json.dumps(good) + "\n" + json.dumps({"text": 7, "char_spans": []}) + "\n")
+    config = (ROOT / "configs" / "span.cfg").read_text()
+    for corpus in ("train", "dev"):  # spaCy's .spacy reader swapped for this package's JSONL reader
+        config = re.sub(rf"\[corpora\.{corpus}\]\n.*?\n\n",
+                        f'[corpora.{corpus}]\n@readers = "spacy_ner_ext.JsonlCorpus.v1"\npath = ${{paths.{corpus}}}\n\n',
+                        config, flags=re.S)
+    (tmp_path / "jsonl.cfg").write_text(config)
+    result = subprocess.run(
+        [sys.executable, "-m", "spacy_ner_ext", "train", str(tmp_path / "jsonl.cfg"), str(tmp_path / "out"),
+         "--paths.train", str(tmp_path / "train.jsonl"), "--paths.dev", str(tmp_path / "train.jsonl"),
+         "--paths.descriptions", str(ROOT / "corpus" / "descriptions" / "conll2003.json"),
+         "--components.transformer.model.name", tiny_transformer, "--training.max_steps", "2"],
+        capture_output=True, text=True, cwd=tmp_path)
+    shown = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)  # wasabi's colours
+    assert result.returncode == 1, shown[-3000:]
+    assert "Traceback" not in shown
+    assert shown.strip().splitlines()[-1] == "\u2718 " + f"{tmp_path / 'train.jsonl'}, line 2: 'text' must be a string"
+
+
+@pytest.mark.slow
 def test_gliner_script_fails_clearly_without_gliner(tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "evaluate_gliner.py"), str(tmp_path / "model"),
                              str(tmp_path / "test.spacy")], capture_output=True, text=True)
