@@ -746,7 +746,7 @@ def export_universal(
     total, sizes = shipped_size(output)
     line = f"{total / 1e6:.2f} MB ({', '.join(f'{k} {v / 1e6:.2f}' for k, v in sizes.items())})"
     if total > SIZE_CAP_BYTES:
-        msg.warn(f"{output}: {line}: over the {SIZE_CAP_BYTES / 2**20:.0f} MiB the package may carry")
+        msg.warn(f"{output}: {line}: over the {SIZE_CAP_BYTES / 1e6:.0f} MB the package may carry")
     msg.good(f"Wrote {output}: {len(card['changed_tensors'])} transformer tensors as differences, the span heads; {line}")
 
 

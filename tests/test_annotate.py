@@ -203,3 +203,19 @@ def test_ray_with_two_actors_gives_what_the_plain_path_gives(tmp_path):
         assert read_jsonl(tmp_path / "ray" / f"{name}.jsonl") == read_jsonl(tmp_path / "plain" / f"{name}.jsonl")
     assert read_jsonl(tmp_path / "ray" / "errors.jsonl") == read_jsonl(tmp_path / "plain" / "errors.jsonl")
     assert plain.errors == 2 and plain.records_out == 100
+
+
+def test_labels_keep_the_pipelines_descriptions_and_name_new_types_in_words(tmp_path):
+    """--labels chooses types: one the pipeline knows keeps its description, a new one is
+    described by its name in words (as load_universal does), a --descriptions file wins."""
+    from spacy_ner_ext.annotation.annotate import load_pipeline
+
+    saved = tmp_path / "model"
+    nlp = spacy.load(SAVED)
+    nlp.get_pipe("span_ner").set_descriptions({"PER": "the name of a person"})
+    nlp.to_disk(saved)
+    pipe = load_pipeline(str(saved), ["PER", "restaurant_name"]).get_pipe("span_ner")
+    assert pipe.descriptions == {"PER": "the name of a person", "restaurant_name": "restaurant name"}
+    (tmp_path / "d.json").write_text(json.dumps({"restaurant_name": "the name of a restaurant"}))
+    pipe = load_pipeline(str(saved), ["PER", "restaurant_name"], str(tmp_path / "d.json")).get_pipe("span_ner")
+    assert pipe.descriptions == {"PER": "the name of a person", "restaurant_name": "the name of a restaurant"}

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import spacy
 
-from spacy_ner_ext.universal.shipped_weights import FILES, SIZE_CAP_BYTES, WEIGHTS_DIR, read_card
+from spacy_ner_ext.universal.shipped_weights import FILES, WEIGHTS_DIR, read_card
 from spacy_ner_ext.tests.util import make_doc, TRAIN_DATA
 
 ROOT = Path(__file__).parent.parent
@@ -23,7 +23,7 @@ NEVER = {"CrossNER", "MIT Movie", "mit-movie", "WNUT-17", "wnut17", "mit-restaur
 
 def test_shipped_files_fit_the_cap_and_name_what_they_saw():
     sizes = {name: (WEIGHTS_DIR / name).stat().st_size for name in FILES}
-    assert sum(sizes.values()) <= SIZE_CAP_BYTES, sizes
+    assert sum(sizes.values()) <= 10_000_000, sizes  # the issue's cap: 10 MB
     card = read_card()
     seen = [s["dataset"] for s in card["trained_on"]]
     assert len(seen) >= 30 and not NEVER & set(seen)

@@ -50,12 +50,17 @@ class Summary:
     first_result_seconds: float = 0.0  # until the first shard's first annotated record was written
 
 
-def described_types(labels: Iterable[str], descriptions: Optional[str]) -> Dict[str, str]:
-    """{label: description} from --labels and a --descriptions file (a label without one is
-    described by its name); checked before any work, so that a bad file stops the run at once."""
+def described_types(labels: Iterable[str], descriptions: Optional[str], known: Optional[Dict[str, str]] = None
+                    ) -> Dict[str, str]:
+    """{label: description} from --labels and a --descriptions file, checked before any work, so
+    that a bad file stops the run at once. A label the file does not describe keeps the
+    description the pipeline has for it (`known`), or else is described by its name in words
+    ("restaurant_name": "restaurant name"), as load_universal and set_labels describe names."""
     from ..corpus.descriptions import check_descriptions, load_descriptions
+    from ..pipeline.described_types import readable_name
 
-    types = {label: label for label in labels}
+    known = known or {}
+    types = {label: known.get(label, readable_name(label)) for label in labels}
     if descriptions:
         types.update(load_descriptions(descriptions))
     return check_descriptions(types, "--labels")
@@ -66,15 +71,17 @@ def load_pipeline(model: str, labels: Iterable[str] = (), descriptions: Optional
     description-matching components (span_ner, contrastive_ner) are replaced by those."""
     from ..pipeline.loading import load_pipeline as load
 
-    nlp = load(model)
     labels = list(labels)
     if labels or descriptions:
-        types = described_types(labels, descriptions)
+        described_types(labels, descriptions)  # a bad --descriptions file fails before the pipeline loads
+    nlp = load(model)
+    if labels or descriptions:
         described = [name for name in nlp.pipe_names if hasattr(nlp.get_pipe(name), "set_descriptions")]
         if not described:
             raise InputError(f"{model}: --labels and --descriptions need span_ner or contrastive_ner in the pipeline")
         for name in described:
             pipe = nlp.get_pipe(name)
+            types = described_types(labels, descriptions, known=pipe.descriptions)
             for old in [label for label in pipe.labels if label not in types]:
                 pipe.remove_label(old)
             pipe.set_descriptions(types)

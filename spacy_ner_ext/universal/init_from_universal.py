@@ -11,7 +11,9 @@ from spacy.util import registry
 
 from ..errors import UserInputError
 from . import shipped_weights
-from .universal_component import resolve_weights
+from ..ml.backbone import resolve_model_name
+from ..pipeline.span_ner.span_ner_component import SpanNER
+from .universal_component import combined_licence, resolve_weights
 
 
 @registry.callbacks("spacy_ner_ext.init_from_universal.v1")
@@ -28,12 +30,26 @@ def init_from_universal_v1(weights: str = "shipped", transformer: str = "transfo
             if name not in nlp.pipe_names:
                 raise UserInputError(f"init_from_universal: no component {name!r} in the pipeline {nlp.pipe_names}")
         span_ner = nlp.get_pipe(component)
+        if not isinstance(span_ner, SpanNER):
+            raise UserInputError(f"init_from_universal: component {component!r} is a "
+                                 f"{type(span_ner).__name__}; the universal weights are for a span_ner")
+        # The heads learned to match spans to types embedded by the card's encoder: types embedded
+        # by another would be vectors they never saw (same width or not).
+        wanted = card["span_ner"]["description_encoder"]
+        if resolve_model_name(span_ner.cfg["description_encoder"]) != resolve_model_name(wanted):
+            raise UserInputError(f"init_from_universal: [components.{component}] description_encoder is "
+                                 f"{span_ner.cfg['description_encoder']!r}, and the universal weights were "
+                                 f"trained with {wanted!r}: set it to {wanted!r}")
         shipped_weights.check_shapes(span_ner.model, card,
                                      lambda key: f"init_from_universal: [components.{component}.model] {key}")
         shipped_weights.apply_transformer_delta(shipped_weights.hf_module_of(nlp.get_pipe(transformer).model), folder)
         shipped_weights.apply_scorer(span_ner.model.get_ref("scorer"), folder)
         if card_threshold:
             span_ner.threshold = card["span_ner"]["threshold"]
+        if card.get("commercial_use") is False:
+            # What is trained from these weights holds them: the pipeline says so in its meta,
+            # as universal_ner does (spacy package writes it into the wheel).
+            nlp.meta["license"] = combined_licence(nlp.meta.get("license"), card["licence"])
         return nlp
 
     return init_from_universal

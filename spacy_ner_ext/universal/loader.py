@@ -19,5 +19,5 @@ def load_universal(labels: Union[None, List[str], Dict[str, str]] = None, *, thr
     config = {"weights": str(weights), "threshold": threshold}
     if labels is not None:
         config["labels"] = labels
-    nlp.add_pipe("universal_ner", config=config)
+    nlp.add_pipe("universal_ner", config=config).check_weights()  # a bad weights folder: said here
     return nlp

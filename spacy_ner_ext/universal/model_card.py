@@ -14,8 +14,9 @@ NON_COMMERCIAL_LICENCE = "CC BY-NC-SA 4.0"
 CLEAN_NOTE = (
     "Trained on no corpus whose licence forbids commercial use: those were left out of the mixture "
     "(build-mixture --non-commercial exclude). Several corpora that went in state no licence, "
-    "or research use only (marked below): check them before commercial use. The weights are "
-    "released under this package's licence (MIT), subject to those terms."
+    "or research use only, and some carry share-alike (CC BY-SA) or copyleft (GPL) terms, whose "
+    "reach to weights trained on them is unsettled (all marked below): check them before commercial "
+    "use. The weights are released under this package's licence (MIT), subject to those terms."
 )
 UNKNOWN_NOTE = "The mixture these weights were trained on is not recorded: their licence is unknown."
 
@@ -29,8 +30,9 @@ def weights_licence(manifest: Optional[Dict]) -> Dict:
         return {"licence": "MIT", "commercial_use": True, "licence_note": CLEAN_NOTE}
     note = (f"For non-commercial use only: released under {NON_COMMERCIAL_LICENCE}, the strictest terms "
             f"among the corpora they learned from. {len(non_commercial)} of them forbid commercial use "
-            f"({', '.join(non_commercial)}); several others state no licence, or research use only "
-            "(marked below). For weights you may use commercially, pretrain without them: "
+            f"({', '.join(non_commercial)}); several others state no licence, or research use only, "
+            "and some carry share-alike (CC BY-SA) or copyleft (GPL) terms, whose reach to weights "
+            "trained on them is unsettled (all marked below). For weights you may use commercially, pretrain without them: "
             "`spacy project run universal --vars.universal_non_commercial exclude` "
             "(build-mixture --non-commercial exclude). This package's code stays MIT.")
     return {"licence": NON_COMMERCIAL_LICENCE, "commercial_use": False, "licence_note": note}
@@ -56,8 +58,10 @@ def training_card(manifest: Optional[Dict], summary: Optional[Dict]) -> Dict:
 
 
 def _needs_checking(licence: str) -> bool:
+    """Terms a user of the weights should read: none stated, research only, or share-alike and
+    copyleft terms (CC BY-SA, GPL) that NC-SA or MIT weights may not satisfy."""
     text = (licence or "").lower()
-    return "none stated" in text or "research" in text or "check" in text or "no licence" in text
+    return any(mark in text for mark in ("none stated", "research", "check", "no licence", "by-sa", "gpl"))
 
 
 def write_model_card(card: Dict, path: Path) -> None:

@@ -31,7 +31,7 @@ CARD_FILE = "universal.json"
 TRANSFORMER_FILE = "transformer_delta.safetensors"
 SCORER_FILE = "span_scorer.safetensors"
 FILES = (CARD_FILE, TRANSFORMER_FILE, SCORER_FILE)
-SIZE_CAP_BYTES = 10 * 1024 * 1024  # what the package may carry (issue 21)
+SIZE_CAP_BYTES = 10_000_000  # what the package may carry: 10 MB (issue 21)
 FORMAT = 1
 # Tensors this small (temperature, biases of three) stay float32: fp16 would round them for nothing.
 _SMALL = 16
@@ -124,7 +124,13 @@ def read_card(folder: Union[str, Path] = WEIGHTS_DIR) -> Dict:
         card = srsly.read_json(path)
         if card["format"] != FORMAT:
             raise ValueError(f"format {card['format']!r}, this version reads {FORMAT}")
+        # Every key read elsewhere, so that a card of another version fails here, named.
         card["span_ner"]["max_span_length"], card["span_ner"]["hidden_width"], card["base_fingerprint"]
+        card["span_ner"]["description_encoder"]
+        if not 0.0 <= float(card["span_ner"]["threshold"]) <= 1.0:
+            raise ValueError(f"span_ner.threshold {card['span_ner']['threshold']!r} is not between 0 and 1")
+        if card.get("commercial_use") is False and not card.get("licence"):
+            raise ValueError("weights not for commercial use name no licence")
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise DamagedPipelineError(f"{path}: not the card of universal weights ({type(err).__name__}: {err})") from None
     return card

@@ -11,9 +11,10 @@ other respect: per-type thresholds, calibration, int8, `to_disk`/`spacy.load`, `
     nlp.add_pipe("universal_ner", config={"labels": {"disease": "a disease or syndrome"}})
 """
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, Optional, Union
 
 from spacy.language import Language
+from spacy.tokens import Doc
 from thinc.api import Config, Model
 
 from ..ml.default_configs import FROZEN_TYPE_ENCODER
@@ -59,7 +60,8 @@ DEFAULT_LABELS = ["person", "organization", "location"]
     default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
 )
 def make_universal_ner(
-    nlp: Language, name: str, labels: Union[Dict[str, str], List[str]], weights: str, model: Model,
+    # labels: Any, so that set_labels' one-line check reports a wrong value, not a config dump.
+    nlp: Language, name: str, labels: Any, weights: str, model: Model,
     threshold: Optional[float], thresholds: Dict[str, float], calibration_temperature: float,
     max_batch_tokens: int, spans_key: Optional[str], scorer: Optional[Callable],
 ) -> "UniversalNER":
@@ -70,21 +72,45 @@ def make_universal_ner(
     threshold: null for the threshold tuned after pretraining (the weights' card); see
         span_ner for the other settings.
     """
-    folder = resolve_weights(weights)
-    card = shipped_weights.read_card(folder)
-    shipped_weights.check_shapes(model, card, lambda key: f"{name}: model.{key}")
+    try:
+        folder = resolve_weights(weights)
+        card = shipped_weights.read_card(folder)
+        shipped_weights.check_shapes(model, card, lambda key: f"{name}: model.{key}")
+    except UserInputError as err:
+        folder, card, weights_error = None, None, err
+    if threshold is None:  # a placeholder when the card is unreadable: see weights_error below
+        threshold = card["span_ner"]["threshold"] if card is not None else 0.5
     component = UniversalNER(
-        nlp.vocab, model, name, threshold=card["span_ner"]["threshold"] if threshold is None else threshold,
-        thresholds=thresholds, calibration_temperature=calibration_temperature,
-        max_batch_tokens=max_batch_tokens, spans_key=spans_key,
-        description_encoder=card["span_ner"].get("description_encoder", DEFAULT_MODEL_NAME), scorer=scorer)
+        nlp.vocab, model, name, threshold=threshold, thresholds=thresholds,
+        calibration_temperature=calibration_temperature, max_batch_tokens=max_batch_tokens, spans_key=spans_key,
+        description_encoder=card["span_ner"]["description_encoder"] if card is not None else DEFAULT_MODEL_NAME,
+        scorer=scorer)
     component.set_labels(labels)
-    component.load_weights(nlp, folder)
-    if card.get("commercial_use") is False:
+    if folder is not None:
+        try:
+            component.load_weights(nlp, folder)
+        except UserInputError as err:
+            weights_error = err
+        else:
+            weights_error = None
+    # spacy.load builds each component from its saved config before from_disk puts the saved
+    # weights in: a pipeline saved with weights from a folder that is gone (another machine, a
+    # wheel from `spacy package`) or that changed since must still load. So weights that cannot
+    # be used here are an error at the component's first use, unless from_disk has replaced them.
+    component.weights_error = weights_error
+    if card is not None and card.get("commercial_use") is False:
         # The pipeline now holds weights under the card's terms: say so in its meta, which
         # `spacy package` writes into the wheel's licence field.
-        nlp.meta["license"] = card["licence"]
+        nlp.meta["license"] = combined_licence(nlp.meta.get("license"), card["licence"])
     return component
+
+
+def combined_licence(current: Optional[str], weights_licence: str) -> str:
+    """The pipeline's licence once it holds the weights: theirs added to what it had (an
+    en_core_web_sm's MIT), not put in its place."""
+    if not current:
+        return weights_licence
+    return current if weights_licence in current else f"{current} AND {weights_licence}"
 
 
 def resolve_weights(weights: Union[str, Path]) -> Path:
@@ -98,6 +124,39 @@ def resolve_weights(weights: Union[str, Path]) -> Path:
 
 class UniversalNER(SpanNER):
     """A span_ner with its own transformer, built from the shipped universal weights."""
+
+    # Why the weights named in the config could not be loaded, if they could not: raised at the
+    # first use of the component, unless from_disk has filled it first (see the factory).
+    weights_error: Optional[UserInputError] = None
+
+    def check_weights(self) -> None:
+        if self.weights_error is not None:
+            raise type(self.weights_error)(*self.weights_error.args)
+
+    def predict_logits(self, docs):
+        self.check_weights()
+        return super().predict_logits(docs)
+
+    def update(self, examples, **kwargs):
+        self.check_weights()
+        return super().update(examples, **kwargs)
+
+    def initialize(self, get_examples, **kwargs):
+        self.check_weights()
+        return super().initialize(get_examples, **kwargs)
+
+    def to_disk(self, path, *, exclude=tuple()):
+        self.check_weights()  # the model holds no weights worth saving
+        return super().to_disk(path, exclude=exclude)
+
+    def from_disk(self, path, *, exclude=tuple()):
+        if self.weights_error is not None:
+            # The model was never built (the factory had no usable weights): build it on the
+            # packaged MiniLM so that the saved weights have a model to go into.
+            self.model.initialize(X=([Doc(self.vocab, words=["universal", "weights"])], self._type_input()))
+        super().from_disk(path, exclude=exclude)
+        self.weights_error = None
+        return self
 
     def load_weights(self, nlp: Language, folder: Path) -> None:
         """Build the model (the packaged MiniLM is read here) and put the universal weights in."""

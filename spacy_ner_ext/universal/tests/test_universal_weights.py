@@ -11,6 +11,7 @@ from transformers import BertModel
 from spacy_ner_ext.errors import DamagedPipelineError, UserInputError
 from spacy_ner_ext.tests.util import TRAIN_DATA, build_pipeline, train_examples, train_pipeline, transformer_config
 from spacy_ner_ext.universal import shipped_weights
+from spacy_ner_ext.universal.loader import load_universal
 from spacy_ner_ext.universal.init_from_universal import init_from_universal_v1
 from spacy_ner_ext.universal.shipped_weights import export_weights, hf_module_of, read_card
 
@@ -34,6 +35,13 @@ def trained(tiny_transformer, tmp_path_factory):
     folder = tmp_path_factory.mktemp("weights")
     card = export_weights(nlp, folder, card={"note": "tiny"}, base=BertModel.from_pretrained(tiny_transformer))
     return nlp, folder, card
+
+
+def use(nlp, config):
+    """Add universal_ner and run it: weights that cannot be used are refused at the first use
+    (the factory defers them so that spacy.load can put saved weights in; see the factory)."""
+    nlp.add_pipe("universal_ner", config=config)
+    return nlp("Alice went to Paris .")
 
 
 def logits(nlp, name, words):
@@ -152,7 +160,7 @@ def test_shapes_other_than_the_weights_are_refused_by_name(trained, tiny_transfo
     config["model"][setting] = value
     with pytest.raises(UserInputError, match=f"universal_ner: model.{setting} is {value}, .*trained with "
                                              f"{trained_with}: set it to {trained_with}"):
-        spacy.blank("en").add_pipe("universal_ner", config=config)
+        use(spacy.blank("en"), config)
 
 
 @pytest.mark.parametrize("damaged", [shipped_weights.CARD_FILE, shipped_weights.TRANSFORMER_FILE,
@@ -165,12 +173,48 @@ def test_damaged_weight_files_are_named(trained, tiny_transformer, tmp_path, dam
         (copy / name).write_bytes((folder / name).read_bytes())
     (copy / damaged).write_bytes(b"not what it was")
     with pytest.raises(DamagedPipelineError, match=damaged.replace(".", r"\.")):
-        spacy.blank("en").add_pipe("universal_ner", config=universal_config(tiny_transformer, copy))
+        use(spacy.blank("en"), universal_config(tiny_transformer, copy))
 
 
 def test_weights_that_are_no_folder_are_refused(tiny_transformer, tmp_path):
     with pytest.raises(UserInputError, match="neither \"shipped\" nor a folder"):
-        spacy.blank("en").add_pipe("universal_ner", config=universal_config(tiny_transformer, tmp_path / "nothing"))
+        use(spacy.blank("en"), universal_config(tiny_transformer, tmp_path / "nothing"))
+    with pytest.raises(UserInputError, match="neither \"shipped\" nor a folder"):
+        load_universal(["person"], weights=tmp_path / "nothing")  # at once, before any use
+
+
+@pytest.mark.parametrize("what_became_of_them", ["gone", "other shapes"])
+def test_a_saved_pipeline_loads_whatever_became_of_its_weights_folder(trained, tiny_transformer, tmp_path,
+                                                                     what_became_of_them):
+    """spacy.load reads the weights saved with the pipeline: the folder it was built from may be
+    gone (another machine, a `spacy package` wheel) or hold other weights (a later release)."""
+    import shutil
+
+    import srsly
+
+    _, folder, _ = trained
+    copy = tmp_path / "weights"
+    shutil.copytree(folder, copy)
+    universal = spacy.blank("en")
+    universal.add_pipe("universal_ner", config=universal_config(tiny_transformer, copy))
+    universal.get_pipe("universal_ner").thresholds = {"LOC": 0.2}
+    universal.to_disk(tmp_path / "saved")
+    if what_became_of_them == "gone":
+        shutil.rmtree(copy)
+    else:
+        card = srsly.read_json(copy / shipped_weights.CARD_FILE)
+        card["span_ner"]["max_span_length"] = 6
+        srsly.write_json(copy / shipped_weights.CARD_FILE, card)
+    reloaded = spacy.load(tmp_path / "saved")
+    pipe = reloaded.get_pipe("universal_ner")
+    assert pipe.threshold == pytest.approx(0.3) and pipe.thresholds == {"LOC": 0.2}
+    for words, _ in TRAIN_DATA:
+        for a, b in zip(logits(universal, "universal_ner", words), logits(reloaded, "universal_ner", words)):
+            numpy.testing.assert_array_equal(a, b)
+    reloaded.to_disk(tmp_path / "saved again")  # and it saves again, as loaded
+    again = spacy.load(tmp_path / "saved again")
+    numpy.testing.assert_array_equal(logits(reloaded, "universal_ner", TRAIN_DATA[0][0])[0],
+                                     logits(again, "universal_ner", TRAIN_DATA[0][0])[0])
 
 
 def test_int8_quantizes_the_universal_components_own_transformer_and_heads(trained, tiny_transformer, tmp_path):
@@ -278,3 +322,122 @@ def test_non_commercial_weights_mark_the_pipeline_that_holds_them(trained, tiny_
     # Saved in meta.json, the field spacy package copies into the wheel's metadata.
     nlp.to_disk(tmp_path / "saved")
     assert srsly.read_json(tmp_path / "saved" / "meta.json")["license"] == "CC BY-NC-SA 4.0"
+
+
+def test_nothing_is_unpickled_to_build_or_reload_it(trained, tiny_transformer, tmp_path, monkeypatch):
+    import pickle
+
+    _, folder, _ = trained
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("unpickled")
+
+    def safe_torch_load(*args, weights_only=None, **kwargs):
+        # Thinc and spacy-transformers read torch state dicts with torch.load and no
+        # weights_only: from torch 2.6 (this package's floor) that reads weights only.
+        assert weights_only is not False, "torch.load with weights_only=False"
+        return real_torch_load(*args, weights_only=True, **kwargs)
+
+    import os
+
+    major, minor = (int(part) for part in torch.__version__.split(".")[:2])
+    assert (major, minor) >= (2, 6) and not os.environ.get("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD")
+
+    real_torch_load = torch.load
+    monkeypatch.setattr(pickle, "load", refuse)
+    monkeypatch.setattr(pickle, "loads", refuse)
+    monkeypatch.setattr(pickle, "Unpickler", refuse)
+    monkeypatch.setattr(torch, "load", safe_torch_load)
+    universal = spacy.blank("en")
+    universal.add_pipe("universal_ner", config=universal_config(tiny_transformer, folder))
+    universal.to_disk(tmp_path / "saved")
+    reloaded = spacy.load(tmp_path / "saved")
+    assert [e.label_ for e in reloaded(" ".join(TRAIN_DATA[0][0])).ents] == \
+        [e.label_ for e in universal(" ".join(TRAIN_DATA[0][0])).ents]
+
+
+def test_labels_that_are_neither_names_nor_descriptions_are_one_line(trained, tiny_transformer):
+    _, folder, _ = trained
+    for bad, problem in (("person", "labels must be a list of names or a {name: description} dict, not 'person'"),
+                         ({"person": 3}, "the description must be a non-empty string, not 3"),
+                         ([3], "labels must be a list of names")):
+        with pytest.raises(UserInputError, match=problem.replace("{", r"\{").replace("}", r"\}")):
+            spacy.blank("en").add_pipe("universal_ner", config=universal_config(tiny_transformer, folder, labels=bad))
+
+
+def test_init_from_universal_refuses_what_is_no_span_ner_for_its_types(trained, tiny_transformer):
+    _, folder, _ = trained
+    nlp = build_pipeline(tiny_transformer, "span_ner", SPAN)
+    examples = train_examples(nlp)
+    nlp.initialize(lambda: examples)
+    nlp.get_pipe("span_ner").cfg["description_encoder"] = tiny_transformer
+    with pytest.raises(UserInputError, match=r"description_encoder is .*trained with 'sentence-transformers/all"):
+        init_from_universal_v1(weights=str(folder))(nlp)
+    other = build_pipeline(tiny_transformer, "token_ner", {})
+    examples = train_examples(other)
+    other.initialize(lambda: examples)
+    with pytest.raises(UserInputError, match="component 'token_ner' is a TokenNER; the universal weights are for a span_ner"):
+        init_from_universal_v1(weights=str(folder), component="token_ner")(other)
+
+
+def test_what_is_trained_from_non_commercial_weights_says_so(trained, tiny_transformer, tmp_path):
+    import shutil
+
+    import srsly
+
+    from spacy_ner_ext.universal.model_card import training_card
+    from spacy_ner_ext.universal.universal_component import combined_licence
+
+    _, folder, _ = trained
+    nc_folder = tmp_path / "nc"
+    shutil.copytree(folder, nc_folder)
+    card = srsly.read_json(nc_folder / shipped_weights.CARD_FILE)
+    card.update(training_card(manifest_of(("MultiNERD", True, "CC BY-NC-SA 4.0")), None))
+    srsly.write_json(nc_folder / shipped_weights.CARD_FILE, card)
+    nlp = build_pipeline(tiny_transformer, "span_ner", SPAN)
+    examples = train_examples(nlp)
+    nlp.initialize(lambda: examples)
+    nlp.meta["license"] = "MIT"
+    init_from_universal_v1(weights=str(nc_folder))(nlp)
+    assert nlp.meta["license"] == "MIT AND CC BY-NC-SA 4.0"
+    assert combined_licence("", "CC BY-NC-SA 4.0") == "CC BY-NC-SA 4.0"
+    assert combined_licence("MIT AND CC BY-NC-SA 4.0", "CC BY-NC-SA 4.0") == "MIT AND CC BY-NC-SA 4.0"
+
+
+def test_tuned_thresholds_and_temperature_hold_on_it_and_reload(trained, tiny_transformer, tmp_path):
+    from spacy_ner_ext.evaluation.threshold_tuning import apply_setting, tune
+
+    _, folder, _ = trained
+    universal = spacy.blank("en")
+    universal.add_pipe("universal_ner", config=universal_config(tiny_transformer, folder))
+    result = tune(universal, train_examples(universal), "universal_ner", calibrate=True)
+    apply_setting(universal, "universal_ner", result.after)
+    pipe = universal.get_pipe("universal_ner")
+    assert (pipe.threshold, pipe.thresholds, pipe.calibration_temperature) == \
+        (result.after.threshold, result.after.thresholds, result.after.temperature)
+    universal.to_disk(tmp_path / "tuned")
+    reloaded = spacy.load(tmp_path / "tuned").get_pipe("universal_ner")
+    assert reloaded.threshold == pytest.approx(result.after.threshold)
+    assert reloaded.thresholds == pytest.approx(result.after.thresholds)
+    assert reloaded.calibration_temperature == pytest.approx(result.after.temperature)  # JSON: 10 decimals
+    found = 0
+    for words, _ in TRAIN_DATA:
+        before, after = (p.predict([Doc(universal.vocab, words=words)])[0] for p in (pipe, reloaded))
+        assert [row[:3] for row in before] == [row[:3] for row in after]
+        assert [row[3] for row in before] == pytest.approx([row[3] for row in after], abs=1e-6)
+        found += len(before)
+    assert found  # entities to compare, not empty lists
+
+
+def test_the_card_for_people_marks_the_terms_to_check(tmp_path):
+    from spacy_ner_ext.universal.model_card import training_card, write_model_card
+
+    card = training_card(manifest_of(("wikigold", False, "CC BY 4.0"), ("MatScholar", False, "GPL-3.0"),
+                                     ("AnEM", False, "CC BY-SA 3.0"), ("APTNER", False, "none stated, research use")),
+                         None)
+    card["span_ner"] = {"threshold": 0.1}
+    write_model_card(card, tmp_path / "MODEL_CARD.md")
+    rows = {line.split(" | ")[0].lstrip("| "): line
+            for line in (tmp_path / "MODEL_CARD.md").read_text().splitlines() if line.startswith("| ")}
+    assert "(check)" not in rows["wikigold"]
+    assert all("(check)" in rows[name] for name in ("MatScholar", "AnEM", "APTNER"))
