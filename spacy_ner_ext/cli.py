@@ -630,7 +630,8 @@ def annotate_command(
     input_format: Optional[str] = typer.Option(None, callback=_one_of("jsonl", "txt", "parquet"),
                                                help="jsonl, txt or parquet (default: from each file's suffix)"),
     text_field: str = typer.Option("text", help="JSONL field / Parquet column of the text"),
-    id_field: str = typer.Option("id", help="JSONL field / Parquet column of the id (missing: file:line)"),
+    id_field: Optional[str] = typer.Option(None, help="JSONL field / Parquet column of the id, which every record "
+                                                      "must then have (default: 'id' where there is one, else file:line)"),
     output_format: str = typer.Option("jsonl", callback=_one_of("jsonl", "parquet"), help="jsonl or parquet"),
     keep_text: bool = typer.Option(False, "--keep-text", help="Write the text beside the entities"),
     batch_size: int = typer.Option(64, min=1, help="nlp.pipe batch size (on Ray: rows per actor call)"),
@@ -664,7 +665,8 @@ def annotate_command(
         if matches_input(input_path, summary_json) or summary_json.resolve().parent == output.resolve() and (
                 summary_json.name in (MANIFEST, ERRORS) or summary_json.suffix in (".jsonl", ".parquet")):
             raise UserInputError(f"{summary_json}: --summary would be written over an input or an output file of the run")
-    read = ReadOptions(format=input_format, text_field=text_field, id_field=id_field or None, max_chars=max_chars)
+    read = ReadOptions(format=input_format, text_field=text_field, id_field="id" if id_field is None else id_field or None,
+                       max_chars=max_chars, id_required=bool(id_field))
     options = AnnotateOptions(
         batch_size=batch_size, n_process=n_process, gpu_id=gpu_id, output_format=output_format, keep_text=keep_text,
         strict=strict, labels=types,

@@ -31,7 +31,8 @@ def expected_entities(nlp, text):
 
 def run(input_path, output, **options):
     read = ReadOptions(format=options.pop("input_format", None), text_field=options.pop("text_field", "text"),
-                       id_field=options.pop("id_field", "id"), max_chars=options.pop("max_chars", 1_000_000))
+                       id_field=options.pop("id_field", "id"), max_chars=options.pop("max_chars", 1_000_000),
+                       id_required=options.pop("id_required", False))
     return annotate(str(SAVED), str(input_path), Path(output), read, AnnotateOptions(**options))
 
 
@@ -48,6 +49,7 @@ def test_every_input_format_round_trips(nlp, tmp_path, output_format):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    (tmp_path / "in").mkdir()
     (tmp_path / "in").mkdir()
     write_jsonl(tmp_path / "in" / "a.jsonl", [{"doc": f"j{i}", "body": t} for i, t in enumerate(TEXTS)])
     (tmp_path / "in" / "b.txt").write_text("\n".join(TEXTS) + "\n", encoding="utf8")
@@ -219,3 +221,25 @@ def test_labels_keep_the_pipelines_descriptions_and_name_new_types_in_words(tmp_
     (tmp_path / "d.json").write_text(json.dumps({"restaurant_name": "the name of a restaurant"}))
     pipe = load_pipeline(str(saved), ["PER", "restaurant_name"], str(tmp_path / "d.json")).get_pipe("span_ner")
     assert pipe.descriptions == {"PER": "the name of a person", "restaurant_name": "the name of a restaurant"}
+
+
+def test_a_named_id_field_that_records_lack_is_their_error_not_a_line_number(tmp_path):
+    """--id-field names a field every record must have: a typo is not a file:line id, silently."""
+    pytest.importorskip("pyarrow")
+    import pyarrow
+    import pyarrow.parquet
+
+    (tmp_path / "in").mkdir()
+    write_jsonl(tmp_path / "in" / "a.jsonl", [{"doc": "d1", "text": TEXTS[0]}, {"id": "x", "text": TEXTS[1]}])
+    summary = run(tmp_path / "in", tmp_path / "out", id_field="doc", id_required=True)
+    assert (summary.records_out, summary.errors) == (1, 1)
+    assert [r["id"] for r in read_jsonl(tmp_path / "out" / "a.jsonl")] == ["d1"]
+    (error,) = read_jsonl(tmp_path / "out" / "errors.jsonl")
+    assert (error["line"], error["reason"]) == (2, "no 'doc' field (--id-field)")
+    # Without --id-field, "id" is used where there is one and file:line elsewhere, as before.
+    run(tmp_path / "in", tmp_path / "default")
+    assert [r["id"] for r in read_jsonl(tmp_path / "default" / "a.jsonl")] == ["a.jsonl:1", "x"]
+    (tmp_path / "pq").mkdir()
+    pyarrow.parquet.write_table(pyarrow.table({"text": TEXTS[:2]}), tmp_path / "pq" / "a.parquet")
+    with pytest.raises(InputError, match=r"a\.parquet: no column 'doc' \(--id-field; columns: text\)"):
+        run(tmp_path / "pq", tmp_path / "out-pq", id_field="doc", id_required=True)

@@ -35,6 +35,9 @@ class ReadOptions:
     text_field: str = "text"
     id_field: Optional[str] = "id"
     max_chars: int = 1_000_000
+    # A field the user named (--id-field) must be there: a typo would otherwise give every
+    # record a file:line id, silently. The default "id" is used where a record has one.
+    id_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,8 @@ def _parse_line(shard: str, name: str, number: int, raw: bytes, format: str, opt
     if not isinstance(value, dict):
         return Record(shard, number, None, None, f"a JSON {type(value).__name__}, not an object")
     record_id = value.get(options.id_field) if options.id_field else None
+    if record_id is None and options.id_required:
+        return Record(shard, number, None, None, f"no {options.id_field!r} field (--id-field)")
     if isinstance(record_id, (dict, list, bool)):
         return Record(shard, number, None, None, f"the id is a JSON {type(record_id).__name__}, not a string or number")
     record_id = f"{name}:{number}" if record_id is None else str(record_id)
@@ -242,6 +247,8 @@ def _read_parquet(shard: str, start: int, end: int, first_row: int, options: Rea
     names = parquet.schema_arrow.names
     if options.text_field not in names:
         raise InputError(f"{shard}: no column {options.text_field!r} (columns: {', '.join(names)})")
+    if options.id_required and options.id_field not in names:
+        raise InputError(f"{shard}: no column {options.id_field!r} (--id-field; columns: {', '.join(names)})")
     columns = [options.text_field] + ([options.id_field] if options.id_field in names else [])
     number = first_row
     for group in range(start, end):
@@ -249,8 +256,11 @@ def _read_parquet(shard: str, start: int, end: int, first_row: int, options: Rea
         texts = table.column(options.text_field).to_pylist()
         ids = table.column(options.id_field).to_pylist() if len(columns) > 1 else [None] * len(texts)
         for text, record_id in zip(texts, ids):
-            record_id = f"{name}:{number}" if record_id is None else str(record_id)
-            yield _checked(Record(shard, number, record_id, text), options)
+            if record_id is None and options.id_required:
+                yield Record(shard, number, None, None, f"no {options.id_field!r} value (--id-field)")
+            else:
+                record_id = f"{name}:{number}" if record_id is None else str(record_id)
+                yield _checked(Record(shard, number, record_id, text), options)
             number += 1
 
 
