@@ -50,7 +50,6 @@ def test_every_input_format_round_trips(nlp, tmp_path, output_format):
     import pyarrow.parquet as pq
 
     (tmp_path / "in").mkdir()
-    (tmp_path / "in").mkdir()
     write_jsonl(tmp_path / "in" / "a.jsonl", [{"doc": f"j{i}", "body": t} for i, t in enumerate(TEXTS)])
     (tmp_path / "in" / "b.txt").write_text("\n".join(TEXTS) + "\n", encoding="utf8")
     pq.write_table(pa.table({"body": TEXTS, "doc": [f"p{i}" for i in range(4)]}), tmp_path / "in" / "c.parquet",
