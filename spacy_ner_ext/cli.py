@@ -665,8 +665,9 @@ def annotate_command(
         if matches_input(input_path, summary_json) or summary_json.resolve().parent == output.resolve() and (
                 summary_json.name in (MANIFEST, ERRORS) or summary_json.suffix in (".jsonl", ".parquet")):
             raise UserInputError(f"{summary_json}: --summary would be written over an input or an output file of the run")
-    read = ReadOptions(format=input_format, text_field=text_field, id_field="id" if id_field is None else id_field or None,
-                       max_chars=max_chars, id_required=bool(id_field))
+    # No --id-field: "id" where a record has one. A named field is required; "" means no ids.
+    read = ReadOptions(format=input_format, text_field=text_field, max_chars=max_chars,
+                       id_field=("id" if id_field is None else id_field) or None, id_required=bool(id_field))
     options = AnnotateOptions(
         batch_size=batch_size, n_process=n_process, gpu_id=gpu_id, output_format=output_format, keep_text=keep_text,
         strict=strict, labels=types,

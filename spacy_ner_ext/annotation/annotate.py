@@ -50,30 +50,31 @@ class Summary:
     first_result_seconds: float = 0.0  # until the first shard's first annotated record was written
 
 
-def described_types(labels: Iterable[str], descriptions: Optional[str], known: Optional[Dict[str, str]] = None
+def described_types(labels: Iterable[str], given: Dict[str, str], known: Optional[Dict[str, str]] = None
                     ) -> Dict[str, str]:
-    """{label: description} from --labels and a --descriptions file, checked before any work, so
-    that a bad file stops the run at once. A label the file does not describe keeps the
-    description the pipeline has for it (`known`), or else is described by its name in words
-    ("restaurant_name": "restaurant name"), as load_universal and set_labels describe names."""
-    from ..corpus.descriptions import check_descriptions, load_descriptions
+    """{label: description} for --labels and the --descriptions file's types (`given`). A label
+    the file does not describe keeps the description the pipeline has for it (`known`), or else
+    is described by its name in words ("restaurant_name": "restaurant name"), as load_universal
+    and set_labels describe names."""
+    from ..corpus.descriptions import check_descriptions
     from ..pipeline.described_types import readable_name
 
     known = known or {}
     types = {label: known.get(label, readable_name(label)) for label in labels}
-    if descriptions:
-        types.update(load_descriptions(descriptions))
+    types.update(given)
     return check_descriptions(types, "--labels")
 
 
 def load_pipeline(model: str, labels: Iterable[str] = (), descriptions: Optional[str] = None) -> Language:
     """A pipeline folder or an installed package; with labels or descriptions, the types of its
     description-matching components (span_ner, contrastive_ner) are replaced by those."""
+    from ..corpus.descriptions import load_descriptions
     from ..pipeline.loading import load_pipeline as load
 
     labels = list(labels)
+    given = load_descriptions(descriptions) if descriptions else {}
     if labels or descriptions:
-        described_types(labels, descriptions)  # a bad --descriptions file fails before the pipeline loads
+        described_types(labels, given)  # bad --labels fail before the pipeline loads
     nlp = load(model)
     if labels or descriptions:
         described = [name for name in nlp.pipe_names if hasattr(nlp.get_pipe(name), "set_descriptions")]
@@ -81,7 +82,7 @@ def load_pipeline(model: str, labels: Iterable[str] = (), descriptions: Optional
             raise InputError(f"{model}: --labels and --descriptions need span_ner or contrastive_ner in the pipeline")
         for name in described:
             pipe = nlp.get_pipe(name)
-            types = described_types(labels, descriptions, known=pipe.descriptions)
+            types = described_types(labels, given, known=pipe.descriptions)
             for old in [label for label in pipe.labels if label not in types]:
                 pipe.remove_label(old)
             pipe.set_descriptions(types)

@@ -13,7 +13,8 @@ from ..errors import UserInputError
 from . import shipped_weights
 from ..ml.backbone import resolve_model_name
 from ..pipeline.span_ner.span_ner_component import SpanNER
-from .universal_component import combined_licence, resolve_weights
+from .model_card import mark_pipeline_licence
+from .universal_component import resolve_weights
 
 
 @registry.callbacks("spacy_ner_ext.init_from_universal.v1")
@@ -46,10 +47,7 @@ def init_from_universal_v1(weights: str = "shipped", transformer: str = "transfo
         shipped_weights.apply_scorer(span_ner.model.get_ref("scorer"), folder)
         if card_threshold:
             span_ner.threshold = card["span_ner"]["threshold"]
-        if card.get("commercial_use") is False:
-            # What is trained from these weights holds them: the pipeline says so in its meta,
-            # as universal_ner does (spacy package writes it into the wheel).
-            nlp.meta["license"] = combined_licence(nlp.meta.get("license"), card["licence"])
+        mark_pipeline_licence(nlp.meta, card)  # what is trained from the weights holds them
         return nlp
 
     return init_from_universal

@@ -38,6 +38,21 @@ def weights_licence(manifest: Optional[Dict]) -> Dict:
     return {"licence": NON_COMMERCIAL_LICENCE, "commercial_use": False, "licence_note": note}
 
 
+def combined_licence(current: Optional[str], weights_licence: str) -> str:
+    """A pipeline's licence once it holds the weights: theirs added to what it had (an
+    en_core_web_sm's MIT), not put in its place."""
+    if not current:
+        return weights_licence
+    return current if weights_licence in current else f"{current} AND {weights_licence}"
+
+
+def mark_pipeline_licence(meta: Dict, card: Dict) -> None:
+    """A pipeline that holds (or was trained from) weights not for commercial use says so in its
+    meta, which `spacy package` writes into the wheel's licence field."""
+    if card.get("commercial_use") is False:
+        meta["license"] = combined_licence(meta.get("license"), card["licence"])
+
+
 def training_card(manifest: Optional[Dict], summary: Optional[Dict]) -> Dict:
     card: Dict = weights_licence(manifest)
     if manifest is not None:

@@ -22,6 +22,7 @@ from ..ml.backbone import DEFAULT_MODEL_NAME
 from ..errors import UserInputError
 from ..pipeline.span_ner.span_ner_component import SPAN_NER_MODEL_HEAD, SpanNER
 from . import shipped_weights
+from .model_card import mark_pipeline_licence
 
 # span_ner's model with its own transformer in place of the listener (what replace_listeners makes).
 DEFAULT_UNIVERSAL_MODEL = SPAN_NER_MODEL_HEAD + """
@@ -72,12 +73,13 @@ def make_universal_ner(
     threshold: null for the threshold tuned after pretraining (the weights' card); see
         span_ner for the other settings.
     """
+    weights_error: Optional[UserInputError] = None
     try:
         folder = resolve_weights(weights)
         card = shipped_weights.read_card(folder)
         shipped_weights.check_shapes(model, card, lambda key: f"{name}: model.{key}")
     except UserInputError as err:
-        folder, card, weights_error = None, None, err
+        card, weights_error = None, err
     if threshold is None:  # a placeholder when the card is unreadable: see weights_error below
         threshold = card["span_ner"]["threshold"] if card is not None else 0.5
     component = UniversalNER(
@@ -86,31 +88,18 @@ def make_universal_ner(
         description_encoder=card["span_ner"]["description_encoder"] if card is not None else DEFAULT_MODEL_NAME,
         scorer=scorer)
     component.set_labels(labels)
-    if folder is not None:
+    if card is not None:
         try:
-            component.load_weights(nlp, folder)
+            component.load_weights(folder)
         except UserInputError as err:
             weights_error = err
-        else:
-            weights_error = None
+        mark_pipeline_licence(nlp.meta, card)
     # spacy.load builds each component from its saved config before from_disk puts the saved
     # weights in: a pipeline saved with weights from a folder that is gone (another machine, a
     # wheel from `spacy package`) or that changed since must still load. So weights that cannot
     # be used here are an error at the component's first use, unless from_disk has replaced them.
     component.weights_error = weights_error
-    if card is not None and card.get("commercial_use") is False:
-        # The pipeline now holds weights under the card's terms: say so in its meta, which
-        # `spacy package` writes into the wheel's licence field.
-        nlp.meta["license"] = combined_licence(nlp.meta.get("license"), card["licence"])
     return component
-
-
-def combined_licence(current: Optional[str], weights_licence: str) -> str:
-    """The pipeline's licence once it holds the weights: theirs added to what it had (an
-    en_core_web_sm's MIT), not put in its place."""
-    if not current:
-        return weights_licence
-    return current if weights_licence in current else f"{current} AND {weights_licence}"
 
 
 def resolve_weights(weights: Union[str, Path]) -> Path:
@@ -151,15 +140,19 @@ class UniversalNER(SpanNER):
 
     def from_disk(self, path, *, exclude=tuple()):
         if self.weights_error is not None:
-            # The model was never built (the factory had no usable weights): build it on the
-            # packaged MiniLM so that the saved weights have a model to go into.
-            self.model.initialize(X=([Doc(self.vocab, words=["universal", "weights"])], self._type_input()))
+            # The model was never built (the factory had no usable weights): build it so that
+            # the saved weights have a model to go into.
+            self._build_model()
         super().from_disk(path, exclude=exclude)
         self.weights_error = None
         return self
 
-    def load_weights(self, nlp: Language, folder: Path) -> None:
-        """Build the model (the packaged MiniLM is read here) and put the universal weights in."""
-        self.model.initialize(X=([nlp.make_doc("universal weights")], self._type_input()))
+    def _build_model(self) -> None:
+        """Initialize the model on one doc: this reads the packaged MiniLM."""
+        self.model.initialize(X=([Doc(self.vocab, words=["universal", "weights"])], self._type_input()))
+
+    def load_weights(self, folder: Path) -> None:
+        """Build the model and put the universal weights in."""
+        self._build_model()
         shipped_weights.apply_transformer_delta(shipped_weights.hf_module_of(self.model.get_ref("tok2vec")), folder)
         shipped_weights.apply_scorer(self.model.get_ref("scorer"), folder)
