@@ -863,5 +863,60 @@ def benchmark_pretraining(
     msg.good(f"Results written to {output}")
 
 
+@app.command("compare-gliner")
+def compare_gliner(
+    mixture: Path = typer.Argument(Path("corpus/universal"), exists=True, file_okay=False,
+                                   help="The mixture the shipped span_ner was pretrained on (build-mixture's folder; "
+                                        "`spacy project run universal-mixture` builds it in corpus/universal)"),
+    output: Path = typer.Option(Path("results/gliner"), file_okay=False,
+                                help="Folder: the GLiNER model and checkpoints, one JSON per stage, comparison.md"),
+    descriptions: Path = typer.Option(Path("corpus/descriptions"), exists=True, file_okay=False,
+                                      help="Folder of <dataset>.json descriptions of the left-out datasets"),
+    speed_data: Path = typer.Option(Path("corpus/conll2003/test.spacy"), exists=True, dir_okay=False,
+                                    help="Texts for the speed stage (.spacy)"),
+    long_test: Optional[Path] = typer.Option(None, dir_okay=False,
+                                             help="Test set whose sentences make the long document (default: the "
+                                                  "mixture's left-out BC5CDR)"),
+    max_words: int = typer.Option(0, min=0, help="Training words (0: those of the shipped pretraining, its card)"),
+    max_minutes: float = typer.Option(0, min=0, help="Training minutes (0: those of the shipped pretraining)"),
+    speed_words: int = typer.Option(20000, min=1, help="Words of speed_data for each speed measurement"),
+    speed_types: List[int] = typer.Option(list((8, 64, 512)), help="Numbers of types in the speed stage"),
+    dev_limit: int = typer.Option(0, min=0, help="At most this many dev Docs for the threshold (0: all)"),
+    batch_size: int = typer.Option(32, min=1, help="Texts per batch at prediction, both systems"),
+    seed: int = typer.Option(0, help="Seed of the records' type texts and of GLiNER's training"),
+    name_probability: float = typer.Option(1.0, min=0.0, max=1.0,
+                                           help="How often a type is shown by its name in training, else by one of "
+                                                "its descriptions (GLiNER's recipe: names; each description costs "
+                                                "encoder tokens in every record that shows it)"),
+):
+    """GLiNER (the `gliner` library, needs `pip install -e '.[gliner]'`) trained on the same mixture,
+    backbone and budget as the shipped span_ner, both scored zero-shot on the left-out datasets
+    (types by name and by description) with this project's scorer, their speed at 8, 64 and 512
+    types, and a long document. Resumable: a rerun goes on from the last stage (and checkpoint)."""
+    from .experiments.gliner_comparison import run_comparison, shipped_budget
+    from .gliner_baseline.model import require_gliner
+
+    require_gliner()
+    for needed in ("train.spacy", "dev.spacy", "types.json", "manifest.json"):
+        if not (mixture / needed).is_file():
+            raise UserInputError(f"{mixture}: no {needed}; build the shipped model's mixture first (python -m "
+                                 f"spacy project run universal-mixture: corpus/universal)")
+    budget = shipped_budget()
+    if max_words:
+        budget["words"] = max_words
+    if max_minutes:
+        budget["minutes"] = max_minutes
+    long_test = long_test or mixture / "left_out" / "bc5cdr" / "test.spacy"
+    if not long_test.is_file():
+        raise UserInputError(f"{long_test}: no such file (give --long-test)")
+    summary = run_comparison(mixture, output, descriptions_dir=descriptions, speed_data=speed_data,
+                             long_test=long_test, budget=budget, seed=seed, batch_size=batch_size,
+                             name_probability=name_probability,
+                             speed_max_words=speed_words, dev_limit=dev_limit, speed_counts=speed_types,
+                             log=lambda line: msg.text(line))
+    print((output / "comparison.md").read_text(encoding="utf8"))
+    msg.good(f"Results written to {output / 'comparison.json'} and {output / 'comparison.md'}")
+
+
 if __name__ == "__main__":
     app()

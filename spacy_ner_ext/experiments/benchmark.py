@@ -125,8 +125,8 @@ def run_isolated(fn, *args) -> Dict:
     A plain subprocess rather than a multiprocessing pool: a pool worker that loads torch and
     a transformer was seen to hang here."""
     code = (
-        "import json, sys; from spacy_ner_ext.experiments import benchmark; "
-        f"result = benchmark.{fn.__name__}(*json.loads(sys.argv[1])); "
+        f"import json, sys; from {fn.__module__} import {fn.__name__}; "
+        f"result = {fn.__name__}(*json.loads(sys.argv[1])); "
         "print('BENCHMARK-RESULT ' + json.dumps(result))"
     )
     proc = subprocess.run([sys.executable, "-c", code, json.dumps(args)], capture_output=True, text=True)
