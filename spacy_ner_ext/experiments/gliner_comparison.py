@@ -147,13 +147,15 @@ def span_ner_predictions(docs: Sequence[Doc], prompts: Dict[str, str], batch_siz
 
 
 def zeroshot_stage(model, mixture: Path, descriptions_dir: Path, threshold: float, batch_size: int,
-                   log, span_ner_weights: str = "shipped") -> Dict:
+                   log, span_ner_weights: str = "shipped", test_docs: int = 0) -> Dict:
+    """test_docs: at most this many Docs of each test set (the first ones), both systems on the
+    same; 0: all."""
     from ..gliner_baseline.model import predict_scored
 
     manifest = srsly.read_json(mixture / "manifest.json")
     datasets = {}
     for dataset in manifest["settings"]["leave_out"]:
-        docs = read_docs(mixture / "left_out" / dataset / "test.spacy")
+        docs = read_docs(mixture / "left_out" / dataset / "test.spacy", test_docs)
         described = load_descriptions(descriptions_dir / f"{dataset}.json")
         labels = sorted(described)
         row = {"docs": len(docs), "words": sum(len(d) for d in docs)}
@@ -183,7 +185,7 @@ def zeroshot_stage(model, mixture: Path, descriptions_dir: Path, threshold: floa
                                            / max(1, len(datasets)), 2)
     average["gliner_at_0.5_descriptions"] = round(sum(r["descriptions"]["gliner_f1_at_0.5"] for r in datasets.values())
                                                   / max(1, len(datasets)), 2)
-    return {"datasets": datasets, "average_f1": average, "gliner_threshold": threshold}
+    return {"datasets": datasets, "average_f1": average, "gliner_threshold": threshold, "test_docs": test_docs}
 
 
 def _f1(result: Dict) -> float:
@@ -315,7 +317,7 @@ def long_input_stage(model, test: Path, prompts: Dict[str, str], threshold: floa
 def run_comparison(mixture: Path, output: Path, *, descriptions_dir: Path, speed_data: Path,
                    long_test: Path, budget: Optional[Dict] = None, name_probability: float = 1.0, seed: int = 0,
                    batch_size: int = 32, speed_max_words: int = 20000, dev_limit: int = 0,
-                   speed_counts: Sequence[int] = SPEED_TYPES, span_ner_weights: str = "shipped",
+                   speed_counts: Sequence[int] = SPEED_TYPES, span_ner_weights: str = "shipped", test_docs: int = 0,
                    log: Callable[[str], None] = print) -> Dict:
     from ..gliner_baseline.training import trained_model
 
@@ -342,7 +344,7 @@ def run_comparison(mixture: Path, output: Path, *, descriptions_dir: Path, speed
 
     threshold = stage("threshold", threshold_fn)
     zeroshot = stage("zeroshot", lambda: zeroshot_stage(model, mixture, descriptions_dir, threshold["threshold"],
-                                                         batch_size, log, span_ner_weights))
+                                                         batch_size, log, span_ner_weights, test_docs))
     speed = stage("speed", lambda: speed_stage(output / "gliner" / "model", speed_data, mixture / "types.json",
                                                speed_max_words, batch_size, threshold["threshold"], log, speed_counts,
                                                span_ner_weights))
