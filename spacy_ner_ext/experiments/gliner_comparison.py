@@ -276,7 +276,9 @@ def long_document(docs: Sequence[Doc], words: int = 3000) -> Doc:
     for doc in docs:
         if n >= words:
             break
-        chosen.append(doc)
+        copy = doc.copy()
+        copy.user_data = {}  # a mixture's record of annotated types: not merged (spaCy warns)
+        chosen.append(copy)
         n += len(doc)
     return Doc.from_docs(chosen, ensure_whitespace=True)
 
