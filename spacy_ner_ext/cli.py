@@ -879,6 +879,8 @@ def compare_gliner(
                                                   "mixture's left-out BC5CDR)"),
     max_words: int = typer.Option(0, min=0, help="Training words (0: those of the shipped pretraining, its card)"),
     max_minutes: float = typer.Option(0, min=0, help="Training minutes (0: those of the shipped pretraining)"),
+    schedule_words: int = typer.Option(0, min=0, help="Words the learning-rate schedule is planned for, when the "
+                                       "minutes bind first: GLiNER's words/s times the minutes (0: the word budget)"),
     speed_words: int = typer.Option(20000, min=1, help="Words of speed_data for each speed measurement"),
     speed_types: List[int] = typer.Option(list((8, 64, 512)), help="Numbers of types in the speed stage"),
     dev_limit: int = typer.Option(0, min=0, help="At most this many dev Docs for the threshold (0: all)"),
@@ -908,6 +910,8 @@ def compare_gliner(
         budget["words"] = max_words
     if max_minutes:
         budget["minutes"] = max_minutes
+    if schedule_words:
+        budget["schedule_words"] = schedule_words
     long_test = long_test or mixture / "left_out" / "bc5cdr" / "test.spacy"
     if not long_test.is_file():
         raise UserInputError(f"{long_test}: no such file (give --long-test)")

@@ -92,7 +92,7 @@ def train_stage(mixture: Path, output: Path, budget: Dict, name_probability: flo
     del docs
     log(f"{len(records):,} records from {mixture / 'train.spacy'} ({time.perf_counter() - started:.0f} s)")
     summary = train_gliner(records, output / "gliner", max_words=budget["words"], max_minutes=budget["minutes"],
-                           seed=seed, log=log)
+                           seed=seed, schedule_words=budget.get("schedule_words", 0), log=log)
     from .benchmark import _peak_rss_mb
 
     summary["peak_rss_mb"] = round(_peak_rss_mb(), 1)

@@ -55,10 +55,12 @@ def _last_checkpoint(output: Path) -> Optional[Path]:
 
 def train_gliner(records: List[Dict], output: Path, *, max_words: int, max_minutes: float,
                  backbone: str = "sentence-transformers/all-MiniLM-L6-v2", checkpoint_steps: int = 200,
-                 seed: int = 0, settings: Optional[Dict] = None, log=print) -> Dict:
+                 seed: int = 0, settings: Optional[Dict] = None, schedule_words: int = 0, log=print) -> Dict:
     """Train a new GLiNER on `records` (GLiNER's format) into `output/model` (safetensors);
     returns the run's figures (steps, words, training seconds, words/s). Resumes from the
-    last checkpoint in `output` when there is one."""
+    last checkpoint in `output` when there is one. schedule_words: the words the learning-rate
+    schedule (warm-up, then linear decay to 0) is planned for, when the minutes will bind
+    before the words do (0: max_words)."""
     require_gliner()
     import torch
     from transformers import TrainerCallback
@@ -67,7 +69,7 @@ def train_gliner(records: List[Dict], output: Path, *, max_words: int, max_minut
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     model = build_gliner(backbone)
-    steps = planned_steps(records, max_words, settings["batch_size"])
+    steps = planned_steps(records, min(schedule_words or max_words, max_words), settings["batch_size"])
     resume = _last_checkpoint(output)
     spent = json.loads((resume / BUDGET_FILE).read_text()) if resume else {"words": 0, "seconds": 0.0}
     counter = _WordCounter(model._create_data_collator())
@@ -132,7 +134,8 @@ def train_gliner(records: List[Dict], output: Path, *, max_words: int, max_minut
     save_gliner(model, output / "model")
     summary = {"steps": trainer.state.global_step, "planned_steps": steps, "words": words_so_far(),
                "train_seconds": round(seconds_so_far(), 1), "max_words": max_words, "max_minutes": max_minutes,
-               "records": len(records), "settings": settings, "backbone": backbone, "resumed": bool(resume)}
+               "records": len(records), "settings": settings, "backbone": backbone, "resumed": bool(resume),
+               "schedule_words": schedule_words or max_words}
     summary["words_per_second"] = round(summary["words"] / max(1e-9, summary["train_seconds"]), 1)
     (output / "train_summary.json").write_text(json.dumps(summary, indent=2))
     return summary
