@@ -47,6 +47,12 @@ def test_tiny_gliner_trains_within_its_word_budget_resumes_and_is_scored(tiny_tr
                          checkpoint_steps=2, settings={"batch_size": 4})
     assert again["resumed"] and again["steps"] == 6
 
+    # The schedule planned for fewer words than the budget (the minutes would bind first):
+    # the steps follow it, and training ends with it.
+    short = train_gliner(records, tmp_path / "short", max_words=budget, max_minutes=10, backbone=tiny_transformer,
+                         checkpoint_steps=100, settings={"batch_size": 4}, schedule_words=budget // 2)
+    assert short["planned_steps"] == 3 and short["steps"] == 3 and short["words"] == budget // 2
+
     model = load_gliner(saved)
     texts = [doc.text for doc in docs[:3]] + [""]
     found = predict_char_spans(model, texts, {"person": "person", "city": "city"}, threshold=0.0)
