@@ -82,7 +82,8 @@ def type_prompts(labels: Iterable[str], given_as: str, descriptions: Optional[Di
 
 # -- 1. training -------------------------------------------------------------------------------
 
-def train_stage(mixture: Path, output: Path, budget: Dict, name_probability: float, seed: int, log) -> Dict:
+def train_stage(mixture: Path, output: Path, budget: Dict, name_probability: float, seed: int, log,
+                settings: Optional[Dict] = None) -> Dict:
     from ..gliner_baseline.training import train_gliner
 
     started = time.perf_counter()
@@ -92,7 +93,7 @@ def train_stage(mixture: Path, output: Path, budget: Dict, name_probability: flo
     del docs
     log(f"{len(records):,} records from {mixture / 'train.spacy'} ({time.perf_counter() - started:.0f} s)")
     summary = train_gliner(records, output / "gliner", max_words=budget["words"], max_minutes=budget["minutes"],
-                           seed=seed, schedule_words=budget.get("schedule_words", 0), log=log)
+                           seed=seed, schedule_words=budget.get("schedule_words", 0), settings=settings, log=log)
     from .benchmark import _peak_rss_mb
 
     summary["peak_rss_mb"] = round(_peak_rss_mb(), 1)
@@ -320,6 +321,7 @@ def run_comparison(mixture: Path, output: Path, *, descriptions_dir: Path, speed
                    long_test: Path, budget: Optional[Dict] = None, name_probability: float = 1.0, seed: int = 0,
                    batch_size: int = 32, speed_max_words: int = 20000, dev_limit: int = 0,
                    speed_counts: Sequence[int] = SPEED_TYPES, span_ner_weights: str = "shipped", test_docs: int = 0,
+                   train_settings: Optional[Dict] = None,
                    log: Callable[[str], None] = print) -> Dict:
     from ..gliner_baseline.training import trained_model
 
@@ -336,7 +338,8 @@ def run_comparison(mixture: Path, output: Path, *, descriptions_dir: Path, speed
         srsly.write_json(path, result)
         return result
 
-    training = stage("train", lambda: train_stage(mixture, output, budget, name_probability, seed, log))
+    training = stage("train", lambda: train_stage(mixture, output, budget, name_probability, seed, log,
+                                                  train_settings))
     model = trained_model(output / "gliner")
 
     def threshold_fn():
