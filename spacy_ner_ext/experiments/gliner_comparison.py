@@ -58,12 +58,13 @@ def shipped_budget() -> Dict:
 
 
 def score_char_spans(gold_docs: Sequence[Doc], predicted: Sequence[Iterable[CharSpan]],
-                     labels: Optional[Iterable[str]] = None) -> Dict:
-    """Exact (start_char, end_char, type) matches; with `labels`, only those types count (a
-    mixture's Doc is scored on the types its source annotates)."""
+                     by_source: bool = False) -> Dict:
+    """Exact (start_char, end_char, type) matches. by_source: each Doc scored on the types its
+    source annotates (a mixture's Doc), as the shipped weights' threshold was chosen."""
     scores = EntityScores()
-    keep = None if labels is None else set(labels)
     for doc, spans in zip(gold_docs, predicted):
+        keep = annotated_types(doc) if by_source else None
+        keep = None if keep is None else set(keep)
         gold = {s for s in gold_char_spans(doc) if keep is None or s[2] in keep}
         pred = {tuple(s[:3]) for s in spans if keep is None or s[2] in keep}
         scores.add(gold, pred)
@@ -122,27 +123,19 @@ def gliner_dev_predictions(model, dev_docs: Sequence[Doc], all_types: Sequence[s
 def best_threshold(dev_docs: Sequence[Doc], scored: Sequence[Sequence[tuple]]) -> Dict:
     """The threshold of THRESHOLDS with the best micro F1 over the dev Docs, each Doc on its
     source's types. Exact: greedy flat decoding keeps the spans scored >= t of a lower one."""
-    rows = []
-    for t in THRESHOLDS:
-        scores = EntityScores()
-        for doc, spans in zip(dev_docs, scored):
-            keep = annotated_types(doc)
-            keep = None if keep is None else set(keep)
-            gold = {s for s in gold_char_spans(doc) if keep is None or s[2] in keep}
-            pred = {s[:3] for s in spans if s[3] >= t and (keep is None or s[2] in keep)}
-            scores.add(gold, pred)
-        rows.append({"threshold": t, "f1": round(100 * scores.micro.fscore, 2)})
+    rows = [{"threshold": t, "f1": _f1(score_char_spans(dev_docs, [[x for x in spans if x[3] >= t] for spans in scored],
+                                                        by_source=True))}
+            for t in THRESHOLDS]
     best = max(rows, key=lambda r: (r["f1"], -abs(r["threshold"] - 0.5)))
     return {"threshold": best["threshold"], "dev_f1": best["f1"], "curve": rows}
 
 
 # -- 3. zero-shot ----------------------------------------------------------------------------
 
-def span_ner_predictions(docs: Sequence[Doc], prompts: Dict[str, str], batch_size: int,
-                         weights: str = "shipped") -> List[List[CharSpan]]:
-    from ..universal.loader import load_universal
-
-    nlp = load_universal(prompts, weights=weights)
+def span_ner_predictions(nlp, docs: Sequence[Doc], prompts: Dict[str, str], batch_size: int) -> List[List[CharSpan]]:
+    """The entities `load_universal`'s pipeline finds in `docs` (on their own tokens), given
+    these types."""
+    nlp.get_pipe("universal_ner").set_labels(prompts)
     texts = (Doc(nlp.vocab, words=[t.text for t in d], spaces=[bool(t.whitespace_) for t in d]) for d in docs)
     return [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in nlp.pipe(texts, batch_size=batch_size)]
 
@@ -152,7 +145,9 @@ def zeroshot_stage(model, mixture: Path, descriptions_dir: Path, threshold: floa
     """test_docs: at most this many Docs of each test set (the first ones), both systems on the
     same; 0: all."""
     from ..gliner_baseline.model import predict_scored
+    from ..universal.loader import load_universal
 
+    span_nlp = load_universal(weights=span_ner_weights)
     manifest = srsly.read_json(mixture / "manifest.json")
     datasets = {}
     for dataset in manifest["settings"]["leave_out"]:
@@ -169,7 +164,7 @@ def zeroshot_stage(model, mixture: Path, descriptions_dir: Path, threshold: floa
             at = {t: score_char_spans(docs, [[s for s in spans if s[3] >= t] for spans in scored])
                   for t in sorted({threshold, 0.5})}
             started = time.perf_counter()
-            span = score_char_spans(docs, span_ner_predictions(docs, prompts, batch_size, span_ner_weights))
+            span = score_char_spans(docs, span_ner_predictions(span_nlp, docs, prompts, batch_size))
             span_seconds = time.perf_counter() - started
             row[given_as] = {
                 "gliner_f1": _f1(at[threshold]), "gliner_f1_at_0.5": _f1(at[0.5]), "span_ner_f1": _f1(span),
@@ -179,13 +174,12 @@ def zeroshot_stage(model, mixture: Path, descriptions_dir: Path, threshold: floa
             log(f"{dataset} by {given_as}: GLiNER {row[given_as]['gliner_f1']:.2f} "
                 f"(at 0.5: {row[given_as]['gliner_f1_at_0.5']:.2f}), span_ner {row[given_as]['span_ner_f1']:.2f}")
         datasets[dataset] = row
-    average = {f"{system}_{given_as}": round(sum(r[given_as][f"{system}_f1"] for r in datasets.values())
-                                               / max(1, len(datasets)), 2)
-               for system in ("gliner", "span_ner") for given_as in ("names", "descriptions")}
-    average["gliner_at_0.5_names"] = round(sum(r["names"]["gliner_f1_at_0.5"] for r in datasets.values())
-                                           / max(1, len(datasets)), 2)
-    average["gliner_at_0.5_descriptions"] = round(sum(r["descriptions"]["gliner_f1_at_0.5"] for r in datasets.values())
-                                                  / max(1, len(datasets)), 2)
+    def mean(given_as, key):
+        return round(sum(r[given_as][key] for r in datasets.values()) / max(1, len(datasets)), 2)
+
+    average = {f"{name}_{given_as}": mean(given_as, key) for given_as in ("names", "descriptions")
+               for name, key in (("gliner", "gliner_f1"), ("span_ner", "span_ner_f1"),
+                                 ("gliner_at_0.5", "gliner_f1_at_0.5"))}
     return {"datasets": datasets, "average_f1": average, "gliner_threshold": threshold, "test_docs": test_docs}
 
 
@@ -196,15 +190,14 @@ def _f1(result: Dict) -> float:
 # -- 4. speed (each measurement in a fresh process: benchmark.run_isolated) --------------------
 
 def _texts(data: str, max_words: int):
-    """The texts of the first Docs of `data`, about `max_words` tokens, and their token count
-    (the words of every speed figure in this project)."""
-    texts, n = [], 0
-    for doc in DocBin().from_disk(data).get_docs(Vocab()):
-        texts.append(doc.text)
-        n += len(doc)
-        if max_words and n >= max_words:
-            break
-    return texts, n
+    """The benchmark's texts (the first Docs of `data`, about `max_words` tokens) and their
+    token count, the words of every speed figure in this project."""
+    import spacy
+
+    from .benchmark import _read_texts
+
+    docs = _read_texts(spacy.blank("en"), Path(data), max_words)
+    return [doc.text for doc in docs], sum(len(doc) for doc in docs)
 
 
 def gliner_speed_worker(model_dir: str, data: str, types_file: str, n_types: int, max_words: int,
@@ -295,7 +288,10 @@ def long_input_stage(model, test: Path, prompts: Dict[str, str], threshold: floa
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         gliner_spans = predict_char_spans(model, [doc.text], prompts, threshold=threshold)[0]
-    found = {"GLiNER": gliner_spans, "span_ner": span_ner_predictions([doc], prompts, 1, weights)[0]}
+    from ..universal.loader import load_universal
+
+    found = {"GLiNER": gliner_spans,
+             "span_ner": span_ner_predictions(load_universal(weights=weights), [doc], prompts, 1)[0]}
     first_end = doc[min(len(doc), 1000) - 1].idx + len(doc[min(len(doc), 1000) - 1].text)
     last_start = doc[max(0, len(doc) - 1000)].idx
     result = {"test": str(test), "words": len(doc), "characters": len(doc.text), "gold": len(gold), "systems": {}}

@@ -48,11 +48,6 @@ def planned_steps(records: List[Dict], max_words: int, batch_size: int) -> int:
     return max(1, math.ceil(max_words / max(1e-9, mean_words * batch_size)))
 
 
-def _last_checkpoint(output: Path) -> Optional[Path]:
-    checkpoints = sorted(output.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
-    return checkpoints[-1] if checkpoints else None
-
-
 def train_gliner(records: List[Dict], output: Path, *, max_words: int, max_minutes: float,
                  backbone: str = "sentence-transformers/all-MiniLM-L6-v2", checkpoint_steps: int = 200,
                  seed: int = 0, settings: Optional[Dict] = None, schedule_words: int = 0, log=print) -> Dict:
@@ -70,7 +65,10 @@ def train_gliner(records: List[Dict], output: Path, *, max_words: int, max_minut
     output.mkdir(parents=True, exist_ok=True)
     model = build_gliner(backbone)
     steps = planned_steps(records, min(schedule_words or max_words, max_words), settings["batch_size"])
-    resume = _last_checkpoint(output)
+    from transformers.trainer_utils import get_last_checkpoint
+
+    last = get_last_checkpoint(str(output))
+    resume = Path(last) if last else None
     spent = json.loads((resume / BUDGET_FILE).read_text()) if resume else {"words": 0, "seconds": 0.0}
     counter = _WordCounter(model._create_data_collator())
     started = time.perf_counter()

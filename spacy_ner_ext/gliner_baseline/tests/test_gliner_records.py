@@ -91,12 +91,13 @@ def test_char_spans_refuses_a_span_outside_the_doc(curie):
         char_spans(curie, [[8, 9, "city"]])
 
 
-def test_score_counts_a_boundary_miss_as_wrong_and_keeps_only_given_types(curie):
-    predicted = [[(0, 11, "person"), (20, 26, "city"), (32, 40, "disease")]]
+def test_score_counts_a_boundary_miss_as_wrong_and_by_source_only_the_annotated_types(curie):
+    # "city" is annotated by curie's source, "drug" is not: by source, a "drug" span is no error.
+    predicted = [[(0, 11, "person"), (20, 26, "city"), (32, 40, "city"), (12, 19, "drug")]]
     result = score_char_spans([curie], predicted)["test_metrics"]
-    assert (result["correct"], result["predicted"], result["gold"]) == (1, 3, 3)
-    only_person = score_char_spans([curie], predicted, labels=["person"])["test_metrics"]
-    assert (only_person["correct"], only_person["predicted"], only_person["gold"]) == (1, 1, 1)
+    assert (result["correct"], result["predicted"], result["gold"]) == (2, 4, 3)
+    by_source = score_char_spans([curie], predicted, by_source=True)["test_metrics"]
+    assert (by_source["correct"], by_source["predicted"], by_source["gold"]) == (2, 3, 3)
 
 
 def test_best_threshold_picks_the_one_that_drops_the_low_scored_wrong_span(curie):
