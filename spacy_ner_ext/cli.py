@@ -777,7 +777,7 @@ def build_mixture_command(
     test_docs: int = typer.Option(0, min=0, help="Docs per left-out test set, the first ones (0: all; small runs)"),
     mapping: Path = typer.Option(Path("corpus/descriptions/type_mapping.json"), exists=True, dir_okay=False,
                                  help="Corpus labels -> universal types"),
-    descriptions: Path = typer.Option(Path("corpus/descriptions"), exists=True, file_okay=False,
+    descriptions: Path = typer.Option(Path("corpus/descriptions"), file_okay=False,
                                       help="Folder of <dataset>.json descriptions"),
 ):
     """The many-type training mixture from the public corpora of the data mirror: one Doc per
@@ -870,9 +870,9 @@ def compare_gliner(
                                         "`spacy project run universal-mixture` builds it in corpus/universal)"),
     output: Path = typer.Option(Path("results/gliner"), file_okay=False,
                                 help="Folder: the GLiNER model and checkpoints, one JSON per stage, comparison.md"),
-    descriptions: Path = typer.Option(Path("corpus/descriptions"), exists=True, file_okay=False,
+    descriptions: Path = typer.Option(Path("corpus/descriptions"), file_okay=False,
                                       help="Folder of <dataset>.json descriptions of the left-out datasets"),
-    speed_data: Path = typer.Option(Path("corpus/conll2003/test.spacy"), exists=True, dir_okay=False,
+    speed_data: Path = typer.Option(Path("corpus/conll2003/test.spacy"), dir_okay=False,
                                     help="Texts for the speed stage (.spacy)"),
     long_test: Optional[Path] = typer.Option(None, dir_okay=False,
                                              help="Test set whose sentences make the long document (default: the "
@@ -907,6 +907,13 @@ def compare_gliner(
         if not (mixture / needed).is_file():
             raise UserInputError(f"{mixture}: no {needed}; build the shipped model's mixture first (python -m "
                                  f"spacy project run universal-mixture: corpus/universal)")
+    # Checked here, after the mixture, rather than by typer's exists=True: a default path missing on a
+    # fresh clone would otherwise end in a usage error about an option the user never gave.
+    if not descriptions.is_dir():
+        raise UserInputError(f"{descriptions}: no such folder of descriptions (give --descriptions)")
+    if not speed_data.is_file():
+        raise UserInputError(f"{speed_data}: no such file for the speed stage (python -m spacy project run "
+                             f"corpus builds it, or give --speed-data)")
     budget = shipped_budget()
     if max_words:
         budget["words"] = max_words

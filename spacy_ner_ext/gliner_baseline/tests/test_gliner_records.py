@@ -131,15 +131,34 @@ def test_long_document_keeps_each_sentences_entities_at_their_new_offsets(curie)
     assert [doc.text[s:e] for s, e, _ in spans] == ["Marie Curie", "Paris", "New York", "Aspirin"]
 
 
-def test_compare_gliner_names_a_missing_mixture_file_in_one_line(tmp_path):
-    pytest.importorskip("gliner")
+def _compare_gliner_fails(args):
     from typer.testing import CliRunner
 
     from spacy_ner_ext.cli import app
 
-    (tmp_path / "train.spacy").write_bytes(b"")
-    result = CliRunner().invoke(app, ["compare-gliner", str(tmp_path), "--output", str(tmp_path / "out")])
+    result = CliRunner().invoke(app, ["compare-gliner", *args])
     assert result.exit_code == 1
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "Traceback" not in result.stdout + result.stderr
-    assert f"{tmp_path}: no dev.spacy; build the shipped model's mixture first" in lines[0]
+    return lines[0]
+
+
+def test_compare_gliner_names_a_missing_mixture_file_in_one_line(tmp_path, monkeypatch):
+    pytest.importorskip("gliner")
+    # A fresh clone: none of the default inputs (descriptions, the CoNLL speed texts) exist yet.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mix").mkdir()
+    (tmp_path / "mix" / "train.spacy").write_bytes(b"")
+    line = _compare_gliner_fails(["mix", "--output", "out"])
+    assert "mix: no dev.spacy; build the shipped model's mixture first" in line
+
+
+def test_compare_gliner_names_missing_speed_texts_in_one_line(tmp_path, monkeypatch):
+    pytest.importorskip("gliner")
+    monkeypatch.chdir(tmp_path)
+    for needed in ("train.spacy", "dev.spacy", "types.json", "manifest.json"):
+        (tmp_path / "mix").mkdir(exist_ok=True)
+        (tmp_path / "mix" / needed).write_bytes(b"")
+    (tmp_path / "descriptions").mkdir()
+    line = _compare_gliner_fails(["mix", "--descriptions", "descriptions", "--output", "out"])
+    assert "corpus/conll2003/test.spacy: no such file for the speed stage" in line
