@@ -647,6 +647,9 @@ def annotate_command(
     concurrency: int = typer.Option(1, min=1, help="Ray: pipeline actors"),
     num_cpus: float = typer.Option(1.0, min=0.01, help="Ray: CPUs per actor"),
     num_gpus: float = typer.Option(0.0, min=0.0, help="Ray: GPUs per actor"),
+    records_per_unit: int = typer.Option(5_000, min=1, help="A shard with more records is annotated (and written) "
+                                         "in parts of about this many, name-00000-of-000NN.jsonl, ...: the unit of work "
+                                         "of a worker and of a resumed run"),
     summary_json: Optional[Path] = typer.Option(None, "--summary", dir_okay=False, help="Also write the counts and times as JSON here"),
 ):
     """Annotate a corpus with a trained pipeline, shard by shard: complete output shards, a
@@ -672,14 +675,15 @@ def annotate_command(
         batch_size=batch_size, n_process=n_process, gpu_id=gpu_id, output_format=output_format, keep_text=keep_text,
         strict=strict, labels=types,
         descriptions=str(descriptions) if descriptions else None, ray_address=ray, concurrency=concurrency,
-        num_cpus=num_cpus, num_gpus=num_gpus)
+        num_cpus=num_cpus, num_gpus=num_gpus, records_per_unit=records_per_unit)
     summary = annotate(model, input_path, output, read, options,
                        progress=lambda **kw: tqdm(desc="annotate", disable=None, smoothing=0.1, **kw))
     if summary_json:
         import dataclasses
 
         srsly.write_json(summary_json, dataclasses.asdict(summary))
-    msg.table([("shards", summary.shards), ("skipped (complete already)", summary.skipped),
+    msg.table([("shards", summary.shards), ("units of work", summary.units),
+               ("units skipped (complete already)", summary.skipped),
                ("records in", summary.records_in), ("records out", summary.records_out), ("errors", summary.errors)],
               title=f"Annotated {input_path} into {output}")
     if summary.records_in and not summary.records_out:
@@ -703,7 +707,7 @@ def benchmark_annotate(
     output: Path = typer.Option(Path("results/annotate_benchmark.json"), dir_okay=False, help="JSON results"),
 ):
     """records/s, words/s and peak memory per worker of `annotate`, in each way of running it."""
-    from .experiments.annotate_benchmark import MODES, measure
+    from .experiments.annotate_benchmark import MODES, measure, relative_to_plain
     from .experiments.benchmark import machine_info
 
     unknown = [m for m in mode if m not in MODES]
@@ -715,10 +719,13 @@ def benchmark_annotate(
     _check_outputs([*shards, *models], {"--output": output})
     for model in models:
         check_pipeline_exists(model)
-    rows = [dict(measure(model, input_path, MODES[m], batch_size), mode=m) for model in models for m in mode]
-    msg.table([(r["model"], r["mode"], r["records_per_second"], r["records_per_second_after_startup"],
-                r["words_per_second"], r["peak_rss_mb_driver"], r["peak_rss_mb_per_worker"]) for r in rows],
-              header=("pipeline", "mode", "rec/s", "rec/s after start", "words/s", "driver MB", "worker MB"))
+    rows = relative_to_plain([dict(measure(model, input_path, MODES[m], batch_size), mode=m)
+                              for model in models for m in mode])
+    msg.table([(r["model"], r["mode"], r["startup_seconds"], r["records_per_second"], r.get("vs_plain", ""),
+                r["records_per_second_after_startup"], r.get("vs_plain_after_startup", ""),
+                r["peak_rss_mb_driver"], r["peak_rss_mb_per_worker"]) for r in rows],
+              header=("pipeline", "mode", "start s", "rec/s", "vs plain", "rec/s after start", "vs plain",
+                      "driver MB", "worker MB"))
     output.parent.mkdir(parents=True, exist_ok=True)
     srsly.write_json(output, {"machine": machine_info(), "input": input_path, "batch_size": batch_size, "runs": rows})
     msg.good(f"Results written to {output}")

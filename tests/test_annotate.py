@@ -174,7 +174,7 @@ def test_killed_mid_shard_then_run_again_gives_every_id_exactly_once(tmp_path):
                                 str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     deadline = time.time() + 300
     while time.time() < deadline:  # kill it while a shard is half written, after one is complete
-        if (out / "manifest.json").exists() and list(out.glob(".s*.jsonl.partial")):
+        if (out / "manifest.json").exists() and list(out.glob(".s*.partial")):
             break
         time.sleep(0.02)
     process.send_signal(signal.SIGKILL)
@@ -242,3 +242,43 @@ def test_a_named_id_field_that_records_lack_is_their_error_not_a_line_number(tmp
     pyarrow.parquet.write_table(pyarrow.table({"text": TEXTS[:2]}), tmp_path / "pq" / "a.parquet")
     with pytest.raises(InputError, match=r"a\.parquet: no column 'doc' \(--id-field; columns: text\)"):
         run(tmp_path / "pq", tmp_path / "out-pq", id_field="doc", id_required=True)
+
+
+def test_a_big_shard_is_written_in_parts_that_read_in_order_as_the_whole(tmp_path):
+    rows = [{"id": f"r{i}", "text": TEXTS[i % 4]} for i in range(1200)] + [{"id": "bad", "text": ""}]
+    write_jsonl(tmp_path / "big.jsonl", rows)
+    whole = run(tmp_path / "big.jsonl", tmp_path / "whole")
+    parts = run(tmp_path / "big.jsonl", tmp_path / "parts", records_per_unit=500)  # ranges of 500 lines
+    names = sorted(p.name for p in (tmp_path / "parts").glob("big*.jsonl"))
+    assert names == ["big-00000-of-00003.jsonl", "big-00001-of-00003.jsonl", "big-00002-of-00003.jsonl"]
+    assert [r for n in names for r in read_jsonl(tmp_path / "parts" / n)] == read_jsonl(tmp_path / "whole" / "big.jsonl")
+    assert (parts.units, whole.units) == (3, 1) and (parts.records_out, parts.errors) == (1200, 1)
+    assert read_jsonl(tmp_path / "parts" / "errors.jsonl") == read_jsonl(tmp_path / "whole" / "errors.jsonl")
+    # The manifest holds what each unit is, never its rows.
+    manifest = json.loads((tmp_path / "parts" / "manifest.json").read_text())
+    assert manifest["shards"]["big-00001-of-00003.jsonl"] == {
+        "input": str(tmp_path / "big.jsonl"), "sha256": manifest["shards"]["big-00000-of-00003.jsonl"]["sha256"],
+        "output": "big-00001-of-00003.jsonl", "part": 1, "parts": 3, "records_in": 500, "records_out": 500,
+        "errors": 0}
+    assert "john" not in (tmp_path / "parts" / "manifest.json").read_text()
+    # A part lost after the run is redone alone.
+    (tmp_path / "parts" / "big-00001-of-00003.jsonl").unlink()
+    again = run(tmp_path / "big.jsonl", tmp_path / "parts", records_per_unit=500)
+    assert again.skipped == 2 and again.records_out == 1200
+    assert [r["id"] for r in read_jsonl(tmp_path / "parts" / "big-00001-of-00003.jsonl")] == [f"r{i}" for i in range(500, 1000)]
+
+
+def test_an_id_repeated_in_a_later_shard_is_written_once_and_listed_there(tmp_path):
+    (tmp_path / "in").mkdir()
+    write_jsonl(tmp_path / "in" / "a.jsonl", [{"id": "x", "text": TEXTS[0]}, {"id": "a1", "text": TEXTS[1]}])
+    write_jsonl(tmp_path / "in" / "b.jsonl", [{"id": "b0", "text": TEXTS[2]}, {"id": "x", "text": TEXTS[3]}])
+    summary = run(tmp_path / "in", tmp_path / "out")
+    assert (summary.records_out, summary.errors) == (3, 1)
+    assert [r["id"] for r in read_jsonl(tmp_path / "out" / "a.jsonl")] == ["x", "a1"]
+    assert [r["id"] for r in read_jsonl(tmp_path / "out" / "b.jsonl")] == ["b0"]
+    (error,) = read_jsonl(tmp_path / "out" / "errors.jsonl")
+    assert (error["shard"].endswith("b.jsonl"), error["line"], error["id"]) == (True, 2, "x")
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["shards"]["b.jsonl"]["errors"] == 1
+    with pytest.raises(InputError, match=r"b.jsonl, line 2: duplicated id 'x'"):
+        run(tmp_path / "in", tmp_path / "strict", strict=True)
+    assert not (tmp_path / "strict" / "b.jsonl").exists()

@@ -1,32 +1,28 @@
 """Output shards that are either complete or absent, and the manifest that says which.
 
-Each output shard (and its errors) is written under a temporary name and renamed when the
-input shard is done; only then does the manifest record it (input, sha256 of the input,
-records in, out, errors). A run started again skips the shards the manifest records as
-complete for the same input, and redoes the others from scratch: a shard is never half
-written, so every input id ends up exactly once across the outputs.
+A unit of work (an input shard, or a run of its ranges: `units.py`) is written by the worker
+that annotates it, under a temporary name of its own in the output folder, and renamed to its
+final name once complete; only then does the driver record it in the manifest (input, sha256 of
+the input, records in, out, errors). The manifest is the record of what is done: a run started
+again skips the units it records as complete for the same input, and redoes the others from
+scratch (a unit written but not yet recorded is written again under the same name), so every
+input id ends up exactly once across the outputs.
 """
+import glob
+import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass, field
+import uuid
+from array import array
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from .records import InputError, Record, Shard, matches_input
+from .records import InputError, Record, matches_input
 
 MANIFEST = "manifest.json"
 ERRORS = "errors.jsonl"
 OUTPUT_FORMATS = ("jsonl", "parquet")
-
-
-@dataclass
-class ShardResult:
-    input: str
-    sha256: str
-    output: str
-    records_in: int = 0
-    records_out: int = 0
-    errors: int = 0
 
 
 @dataclass
@@ -51,14 +47,14 @@ class Manifest:
                              "use another output folder, or run the same command to resume it")
         return cls(run, saved.get("shards", {}))
 
-    def is_complete(self, shard: Shard, name: str, folder: Path) -> bool:
+    def is_complete(self, sha256: str, name: str, folder: Path) -> bool:
         """Recorded, from the same input bytes, and its output is there."""
         done = self.shards.get(name)
-        return bool(done) and done["sha256"] == shard.sha256 and (folder / name).exists()
+        return bool(done) and done["sha256"] == sha256 and (folder / name).exists()
 
-    def record(self, result: ShardResult, folder: Path) -> None:
+    def record(self, entry: Dict, folder: Path) -> None:
         # Keyed by output name, which stays the same whatever folder the command runs from.
-        self.shards[result.output] = asdict(result)
+        self.shards[entry["output"]] = entry
         _atomic_write(folder / MANIFEST, json.dumps({"run": self.run, "shards": self.shards}, indent=1))
 
 
@@ -66,16 +62,16 @@ def written_paths(output: Path, names: List[str]) -> List[Path]:
     """Every path a run writes in the output folder, temporary ones included."""
     paths = [output / MANIFEST, output / f".{MANIFEST}.partial", output / ERRORS, output / f".{ERRORS}.partial"]
     for name in names:
-        paths += [output / name, output / f".{name}.partial", output / ".errors" / f"{name}.jsonl",
-                  output / ".errors" / f"{name}.jsonl.partial"]
+        # A unit's temporary names carry its writer's token: one stands for them all.
+        paths += [output / name, output / f".{name}.token.partial", output / ".errors" / f"{name}.jsonl",
+                  output / ".errors" / f".{name}.jsonl.token.partial"]
     return paths
 
 
 def check_output_names(input_path: str, names: Dict[str, str]) -> None:
-    """One output file per input shard, none of them the manifest or the errors file."""
-    if len(set(names.values())) != len(names):
-        raise InputError(f"{input_path}: two input shards would write the same output name")
-    for shard, name in names.items():
+    """One output file per unit ({output name: input shard}), none of them the manifest or the
+    errors file."""
+    for name, shard in names.items():
         if name in (MANIFEST, ERRORS):
             raise InputError(f"{shard}: its annotations would be written to {name}, the output folder's own "
                              "file of that name: rename the shard")
@@ -103,14 +99,22 @@ def output_name(shard: Path, root: Path, format: str) -> str:
     return "__".join(relative.with_suffix("").parts) + f".{format}"
 
 
-class ShardWriter:
-    """Writes one output shard and its errors under temporary names; `commit` renames them."""
+def id_digest(record_id: str) -> int:
+    """64 bits of an id: what a worker hands the driver to find ids repeated across units
+    without sending it the ids themselves."""
+    return int.from_bytes(hashlib.blake2b(record_id.encode("utf8"), digest_size=8).digest(), "little")
 
-    def __init__(self, folder: Path, name: str, format: str, keep_text: bool, seen_ids: set):
+
+class UnitWriter:
+    """Writes one unit's output and its errors under temporary names of this writer's own (two
+    writers of the same unit, a retried one beside one thought dead, never share a file);
+    `commit` renames them to the final names."""
+
+    def __init__(self, folder: Path, name: str, format: str, keep_text: bool):
         self.folder, self.name, self.format, self.keep_text = folder, name, format, keep_text
-        self.seen_ids = seen_ids
-        self.partial = folder / f".{name}.partial"
-        self.errors_partial = folder / ".errors" / f"{name}.jsonl.partial"
+        token = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.partial = folder / f".{name}.{token}.partial"
+        self.errors_partial = folder / ".errors" / f".{name}.jsonl.{token}.partial"
         self.errors_partial.parent.mkdir(parents=True, exist_ok=True)
         # A shard path from a file name that is not UTF-8 holds surrogate escapes: written escaped.
         self._errors = self.errors_partial.open("w", encoding="utf8", errors="backslashreplace")
@@ -119,19 +123,25 @@ class ShardWriter:
         self._parquet = None
         self.records_out = 0
         self.errors = 0
-        self._new_ids: List[str] = []
+        self._seen: set = set()
+        self.digests = array("Q")  # of the ids written, in order
+        self.lines = array("Q")  # their input lines
 
     def error(self, record: Record, reason: Optional[str] = None) -> None:
         self.errors += 1
         self._errors.write(json.dumps({"shard": record.shard, "line": record.line, "id": record.id,
                                        "reason": reason or record.error}, ensure_ascii=False) + "\n")
 
+    def has(self, record_id: str) -> bool:
+        return record_id in self._seen
+
     def write(self, record: Record, entities: List[Dict]) -> None:
-        if record.id in self.seen_ids:
+        if record.id in self._seen:
             self.error(record, f"duplicated id {record.id!r}: annotated once already")
             return
-        self.seen_ids.add(record.id)
-        self._new_ids.append(record.id)
+        self._seen.add(record.id)
+        self.digests.append(id_digest(record.id))
+        self.lines.append(record.line)
         row = {"id": record.id, "entities": entities}
         if self.keep_text:
             row["text"] = record.text
@@ -147,18 +157,13 @@ class ShardWriter:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        schema = pa.schema([("id", pa.string()),
-                            ("entities", pa.list_(pa.struct([("start_char", pa.int64()), ("end_char", pa.int64()),
-                                                             ("label", pa.string()), ("score", pa.float64()),
-                                                             ("text", pa.string())])))]
-                           + ([("text", pa.string())] if self.keep_text else []))
         if self._parquet is None:
-            self._parquet = pq.ParquetWriter(str(self.partial), schema)
-        self._parquet.write_table(pa.Table.from_pylist(self._rows, schema=schema))
+            self._parquet = pq.ParquetWriter(str(self.partial), output_schema(self.keep_text))
+        self._parquet.write_table(pa.Table.from_pylist(self._rows, schema=output_schema(self.keep_text)))
         self._rows = []
 
     def commit(self) -> None:
-        """Close, then make the shard and its errors visible under their final names."""
+        """Close, then make the unit and its errors visible under their final names."""
         if self._out is not None:
             self._out.flush()
             os.fsync(self._out.fileno())
@@ -167,18 +172,39 @@ class ShardWriter:
             self._flush_parquet()
             self._parquet.close()
         self._errors.close()
-        os.replace(self.errors_partial, self.folder / ".errors" / f"{self.name}.jsonl")
+        os.replace(self.errors_partial, errors_path(self.folder, self.name))
         os.replace(self.partial, self.folder / self.name)
 
     def abandon(self) -> None:
-        """Forget what this writer wrote (an interrupted shard is redone next time)."""
+        """Forget what this writer wrote (an interrupted unit is redone next time)."""
         for handle in (self._out, self._errors):
             if handle is not None and not handle.closed:
                 handle.close()
         if self._parquet is not None:
             self._parquet.close()
-        self.seen_ids.difference_update(self._new_ids)
         for path in (self.partial, self.errors_partial):
+            path.unlink(missing_ok=True)
+
+
+def output_schema(keep_text: bool):
+    import pyarrow as pa
+
+    return pa.schema([("id", pa.string()),
+                      ("entities", pa.list_(pa.struct([("start_char", pa.int64()), ("end_char", pa.int64()),
+                                                       ("label", pa.string()), ("score", pa.float64()),
+                                                       ("text", pa.string())])))]
+                     + ([("text", pa.string())] if keep_text else []))
+
+
+def errors_path(folder: Path, name: str) -> Path:
+    return folder / ".errors" / f"{name}.jsonl"
+
+
+def remove_leftovers(folder: Path, names: List[str]) -> None:
+    """Temporary files of these units that a killed worker left behind."""
+    for name in names:
+        for path in [*folder.glob(f".{glob.escape(name)}.*.partial"),
+                     *(folder / ".errors").glob(f".{glob.escape(name)}.jsonl.*.partial")]:
             path.unlink(missing_ok=True)
 
 
@@ -187,7 +213,7 @@ def gather_errors(folder: Path, names: List[str]) -> int:
     count = 0
     with (folder / f".{ERRORS}.partial").open("w", encoding="utf8") as out:
         for name in names:
-            path = folder / ".errors" / f"{name}.jsonl"
+            path = errors_path(folder, name)
             if path.exists():
                 for line in path.open(encoding="utf8"):
                     out.write(line)

@@ -1,63 +1,51 @@
-"""The Ray path of `annotate`: Ray Data reads the shards' ranges (one read task each),
-`map_batches` runs a callable class that loads the pipeline once per actor, and the rows come
-back to the driver in input order, which writes them per shard.
+"""The Ray path of `annotate`: a pool of pipeline actors, each loading the pipeline once, each
+annotating whole units of work and writing them itself (`units.annotate_unit`, as the local
+run does), into the output folder, which on a cluster must be a path every node sees (a shared
+file system). The driver sends units and gets back small results; no row passes through it.
 
-Ray is an optional extra (`pip install "spacy-ner-ext[ray]"`). Without an address (or with
-"local") a Ray is started on this machine; with one, or with RAY_ADDRESS set, the same code
-runs on that cluster (the input shards must be readable from its nodes: a shared or object
-file system).
+An actor that dies (its process killed, its node gone) costs only the unit it held: that unit
+goes to another actor, and a new actor is asked for in its place (it starts where the cluster
+has room). Ray is an optional extra (`pip install "spacy-ner-ext[ray]"`). Without an address
+(or with "local") a Ray is started on this machine; with one, or with RAY_ADDRESS set, the same
+code runs on that cluster.
 """
 import os
-from typing import Dict, Iterator, List
+import time
+from collections import deque
+from typing import Callable, Dict, Iterator, List
 
-import numpy
+from ..errors import UserInputError
+from .pipeline import load_pipeline
+from .records import InputError, ReadOptions
+from .units import StrictStop, UnitResult, UnitSettings, WorkUnit, annotate_unit
 
-from .records import InputError, ReadOptions, Shard, read_range
-
-COLUMNS = ("shard_index", "shard", "line", "id", "text", "error")
-
-
-def _read_rows(item: Dict, read: Dict) -> List[Dict]:
-    options = ReadOptions(**read)
-    return [{"shard_index": item["shard_index"], "shard": r.shard, "line": r.line, "id": r.id or "",
-             "text": r.text or "", "error": r.error or ""}
-            for r in read_range(item["path"], item["format"], item["start"], item["end"], item["first"], options,
-                                item["name"])]
+# A unit whose actor died this many times is the unit's doing (memory, say), not bad luck.
+ATTEMPTS_PER_UNIT = 3
+# How long the run waits, with no actor alive, for the cluster to start one.
+ACTOR_WAIT_SECONDS = 300
 
 
 class PipelineActor:
-    """One per Ray actor: the pipeline is loaded once, then annotates batch after batch."""
+    """One per Ray actor: the pipeline is loaded once, then annotates unit after unit."""
 
-    def __init__(self, model: str, labels: List[str], descriptions, use_gpu: bool, batch_size: int):
-        import json  # noqa: F401  (kept local: this runs on Ray workers)
-
+    def __init__(self, model: str, labels: List[str], descriptions, use_gpu: bool, read: ReadOptions,
+                 settings: UnitSettings):
         import spacy
 
         if use_gpu:
             spacy.require_gpu(0)  # Ray gives each actor its own GPU as device 0
-        from .annotate import load_pipeline
-
         self.nlp = load_pipeline(model, labels, descriptions)
-        self.batch_size = batch_size
+        self.read, self.settings = read, settings
 
-    def __call__(self, batch: Dict[str, numpy.ndarray]) -> Dict[str, numpy.ndarray]:
-        import json
+    def ready(self) -> int:
+        return os.getpid()
 
-        from .annotate import entities_of
-        from .guarded_pipe import pipe_guarded
-
-        errors, texts = numpy.array(batch["error"], dtype=object), batch["text"]
-        todo = [(str(texts[i]), i) for i, error in enumerate(errors) if not error]
-        entities = numpy.full(len(errors), "", dtype=object)
-        n_words = numpy.zeros(len(errors), dtype=numpy.int64)
-        # A record the pipeline raises on comes back as an error row, like a bad record.
-        for i, doc, failure in pipe_guarded(self.nlp, todo, self.batch_size):
-            if failure:
-                errors[i] = failure
-            else:
-                entities[i] = json.dumps(entities_of(doc), ensure_ascii=False)
-                n_words[i] = len(doc)
-        return dict(batch, error=errors, entities=entities, n_words=n_words)
+    def annotate(self, unit: WorkUnit) -> UnitResult:
+        try:
+            return annotate_unit(self.nlp, unit, self.read, self.settings)
+        except UserInputError as err:  # a bad input or --strict: the driver's one-line error
+            return UnitResult(unit.index, unit.shard.path, unit.shard.sha256, unit.output, unit.part, unit.parts,
+                              failure=str(err), strict_stop=isinstance(err, StrictStop))
 
 
 def connect(ray_address) -> None:
@@ -77,32 +65,93 @@ def connect(ray_address) -> None:
                              f"({first})") from None
 
 
-def annotated_rows(model: str, shards: List[Shard], read: ReadOptions, options) -> Iterator[Dict]:
+def _first_line(err: BaseException) -> str:
+    lines = [line for line in str(err).strip().splitlines() if line.strip()]
+    return lines[0] if lines else type(err).__name__
+
+
+def annotate_on_ray(model: str, units: List[WorkUnit], read: ReadOptions, settings: UnitSettings, options,
+                    on_ready: Callable[[], None] = lambda: None) -> Iterator[UnitResult]:
+    """Each unit's result as its actor finishes it (any order). on_ready: called once, when the
+    first actors have their pipeline loaded (the end of start-up)."""
     import ray
-    from dataclasses import asdict
+    from ray.exceptions import RayActorError
 
     connect(options.ray_address)
-    import logging
-
-    # The command draws its own progress bar (records/s, ETA); Ray Data's would fight it.
-    logging.getLogger("ray.data").setLevel(logging.ERROR)
-    context = ray.data.DataContext.get_current()
-    context.execution_options.preserve_order = True
-    context.enable_progress_bars = False
-    items = [{"shard_index": i, "path": s.path, "name": s.name, "format": s.format, "start": a, "end": b, "first": f}
-             for i, s in enumerate(shards) for a, b, f in s.ranges]
-    if not items:
+    if not units:
         return
-    dataset = (
-        ray.data.from_items(items, override_num_blocks=len(items))
-        # Reading is light and must never wait for CPUs the pipeline actors hold (on a small
-        # machine they hold them all): the read tasks ask for none.
-        .flat_map(_read_rows, fn_kwargs={"read": asdict(read)}, num_cpus=0)
-        .map_batches(PipelineActor, batch_format="numpy", batch_size=options.batch_size,
-                     fn_constructor_kwargs={"model": str(model), "labels": list(options.labels),
-                                            "descriptions": options.descriptions,
-                                            "use_gpu": options.num_gpus > 0, "batch_size": options.batch_size},
-                     compute=ray.data.ActorPoolStrategy(size=options.concurrency), num_cpus=options.num_cpus,
-                     num_gpus=options.num_gpus)
-    )
-    yield from dataset.iter_rows()
+    actor_class = ray.remote(PipelineActor)
+
+    def start():
+        # No restarts by Ray: a dead actor's unit is handed on here, and a new actor asked for.
+        return actor_class.options(num_cpus=options.num_cpus, num_gpus=options.num_gpus, max_restarts=0).remote(
+            str(model), list(options.labels), options.descriptions, options.num_gpus > 0, read, settings)
+
+    wanted = min(options.concurrency, len(units))
+    starting: Dict = {}
+    for _ in range(wanted):
+        actor = start()
+        starting[actor.ready.remote()] = actor
+    idle: List = []
+    running: Dict = {}  # future -> (actor, unit)
+    queue = deque(units)
+    attempts: Dict[int, int] = {}
+    announced = False
+    alive_since = time.monotonic()
+
+    def lost(actor, err, unit=None) -> None:
+        ray.kill(actor)
+        if unit is not None:
+            attempts[unit.index] = attempts.get(unit.index, 0) + 1
+            if attempts[unit.index] >= ATTEMPTS_PER_UNIT:
+                raise RuntimeError(f"{unit.shard.path} ({unit.output}): the actor annotating it died "
+                                   f"{ATTEMPTS_PER_UNIT} times, the last: {_first_line(err)}")
+            queue.appendleft(unit)
+        replacement = start()
+        starting[replacement.ready.remote()] = replacement
+
+    try:
+        while queue or running:
+            while idle and queue:
+                actor, unit = idle.pop(), queue.popleft()
+                running[actor.annotate.remote(unit)] = (actor, unit)
+            done, _ = ray.wait([*running, *starting], num_returns=1, timeout=10)
+            if not done:
+                if running or idle:
+                    alive_since = time.monotonic()
+                elif time.monotonic() - alive_since > ACTOR_WAIT_SECONDS:
+                    raise InputError(f"--ray: no pipeline actor could start for {ACTOR_WAIT_SECONDS} s: the cluster "
+                                     f"has no room for one (--num-cpus {options.num_cpus}, --num-gpus "
+                                     f"{options.num_gpus} each)")
+                continue
+            future = done[0]
+            if future in starting:
+                actor = starting.pop(future)
+                try:
+                    ray.get(future)
+                except RayActorError as err:
+                    if isinstance(getattr(err, "cause", None), UserInputError):
+                        raise err.cause from None
+                    lost(actor, err)
+                    continue
+                idle.append(actor)
+                alive_since = time.monotonic()
+                if not announced and len(idle) + len(running) >= wanted:
+                    on_ready()
+                    announced = True
+                continue
+            actor, unit = running.pop(future)
+            try:
+                result = ray.get(future)
+            except RayActorError as err:
+                lost(actor, err, unit)
+                continue
+            idle.append(actor)
+            if not announced:
+                on_ready()
+                announced = True
+            yield result
+    finally:
+        for actor in [*idle, *(a for a, _ in running.values()), *starting.values()]:
+            ray.kill(actor)
+

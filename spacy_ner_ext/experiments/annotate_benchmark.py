@@ -91,17 +91,18 @@ def measure(model: str, input_path: str, mode: List[str], batch_size: int) -> Di
             raise RuntimeError(f"{' '.join(command)} failed:\n{output[-3000:]}")
         summary = json.loads(summary_path.read_text())
     workers = {pid: mb for pid, mb in peaks.items()
-               if pid != process.pid and ("MapWorker" in names[pid] or "spacy_ner_ext" in names[pid]
+               if pid != process.pid and ("PipelineActor" in names[pid] or "spacy_ner_ext" in names[pid]
                                           or "multiprocessing" in names[pid])}
     # Ray's own processes (GCS, raylet, dashboard, idle workers), summed at their peaks: what a
     # local Ray costs beside the pipeline.
     ray_system = sum(mb for pid, mb in peaks.items() if pid != process.pid and pid not in workers)
-    steady = summary["seconds"] - summary["first_result_seconds"]
+    steady = summary["seconds"] - summary["startup_seconds"]
     return {
-        "model": model, "mode": " ".join(mode) or "plain", "records_in": summary["records_in"],
+        "model": model, "mode": " ".join(mode) or "plain", "units": summary.get("units"),
+        "records_in": summary["records_in"],
         "records_out": summary["records_out"], "errors": summary["errors"], "words": summary.get("words"),
         "wall_seconds": round(wall, 2), "seconds": summary["seconds"],
-        "startup_seconds": summary["first_result_seconds"],
+        "startup_seconds": summary["startup_seconds"],
         "records_per_second": round(summary["records_out"] / summary["seconds"], 1),
         "records_per_second_after_startup": round(summary["records_out"] / steady, 1) if steady > 0 else None,
         "words_per_second": round(summary["words"] / summary["seconds"], 1) if summary.get("words") else None,
@@ -109,3 +110,17 @@ def measure(model: str, input_path: str, mode: List[str], batch_size: int) -> Di
         "peak_rss_mb_per_worker": sorted((round(mb, 1) for mb in workers.values()), reverse=True)[:4],
         "peak_rss_mb_ray_processes": round(ray_system, 1) if "--ray" in mode else None,
     }
+
+
+def relative_to_plain(rows: List[Dict]) -> List[Dict]:
+    """Each run's records/s over the plain run's of the same pipeline, whole runs and after
+    start-up (the goal of issue 23: Ray within 15% of plain, both ways)."""
+    plain = {r["model"]: r for r in rows if r["mode"] == "plain"}
+    for row in rows:
+        base = plain.get(row["model"])
+        if base:
+            row["vs_plain"] = round(row["records_per_second"] / base["records_per_second"], 3)
+            if row["records_per_second_after_startup"] and base["records_per_second_after_startup"]:
+                row["vs_plain_after_startup"] = round(row["records_per_second_after_startup"]
+                                                      / base["records_per_second_after_startup"], 3)
+    return rows
