@@ -374,6 +374,45 @@ def quantize(
     msg.good(f"Wrote {output}: spacy.load() gives its int8 version ({', '.join(nlp.pipe_names)})")
 
 
+@app.command("export-onnx")
+def export_onnx(
+    model: str = typer.Argument(..., help="A trained transformer + span_ner / contrastive_ner pipeline (float)"),
+    output: Path = typer.Argument(..., help="Folder for the copy that runs ONNX graphs with onnxruntime"),
+    int8: bool = typer.Option(False, "--int8", help="int8 graphs (onnxruntime's dynamic quantization)"),
+    keep_float: List[str] = typer.Option([], help="--int8: leave the layers whose whole torch name matches this "
+                                         "regular expression in float (repeat; default: the feed-forward down "
+                                         "projections)"),
+    all_layers: bool = typer.Option(False, "--all-layers", help="--int8: quantize every layer"),
+):
+    """A copy of a pipeline whose transformer and scoring heads run as ONNX graphs on CPU (needs
+    `pip install "spacy-ner-ext[onnx]"`); `spacy.load(OUTPUT)` loads it. The type encoder stays
+    torch, so new types can still be described after export."""
+    from .ml.quantization import FFN_DOWN_PROJECTIONS
+
+    _check_copy_target(output, [model], {})
+    if (keep_float or all_layers) and not int8:
+        raise UserInputError("--keep-float and --all-layers choose the int8 graphs' float layers: give --int8 too")
+    if all_layers and keep_float:
+        raise UserInputError("--all-layers and --keep-float contradict each other: give one")
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        raise UserInputError('export-onnx needs onnxruntime and onnx: pip install "spacy-ner-ext[onnx]"') from None
+    from .onnx.pipeline_copy import export_pipeline
+
+    nlp = load_pipeline(model)
+    for name in ("int8_quantizer", "onnx_runtime"):
+        if name in nlp.pipe_names:
+            raise UserInputError(f"{model} has an {name}: export the float pipeline it was made from")
+    info = export_pipeline(nlp, output, int8=int8,
+                           keep_float=[] if all_layers else (keep_float or [FFN_DOWN_PROJECTIONS]))
+    msg.table([(name, f"{g['bytes'] / 1e6:.1f} MB", f"{g['float_max_abs_difference']:.1e}",
+                len(g.get("float_nodes", []))) for name, g in info["graphs"].items()],
+              header=("graph", "size", "float vs torch (max abs)", "float nodes"))
+    msg.good(f"Wrote {output}: spacy.load() runs its {'int8' if int8 else 'float'} ONNX graphs with onnxruntime")
+
+
 @app.command()
 def benchmark(
     models: List[str] = typer.Argument(..., help="Pipelines to measure side by side"),
@@ -403,8 +442,13 @@ def benchmark(
     for cfg in tqdm(config, desc="training", unit="config"):
         overrides = {"paths.train": str(train_data), "paths.dev": str(train_data)} if train_data else {}
         results["training"].append(run_isolated(training_worker, str(cfg), train_steps, overrides, gpu_id, threads))
-    rows = [(r["model"], r["words"], r["words_per_second"], r["peak_rss_mb"]) for r in results["inference"]]
-    msg.table(rows, header=("pipeline", "words", "words/s", "peak MB"), divider=True, title="Inference")
+    first = results["inference"][0]["words_per_second"] if results["inference"] else None
+    rows = [(r["model"], r["words"], r["words_per_second"], f"{r['words_per_second'] / first:.2f}x",
+             r["load_seconds"], r["peak_rss_mb"], r.get("ents_f", "")) for r in results["inference"]]
+    cpu = results["machine"]
+    msg.table(rows, header=("pipeline", "words", "words/s", "vs first", "load s", "peak MB", "ents F"), divider=True,
+              title=f"Inference on {cpu['cpu_model']} ({cpu['cpus_available']} CPUs; "
+                    f"{', '.join(k for k, v in (cpu['isa'] or {}).items() if v) or 'ISA flags unknown'})")
     if results["training"]:
         rows = [(r["config"], r["steps"], r["words_per_second"], r["peak_rss_mb"]) for r in results["training"]]
         msg.table(rows, header=("config", "steps", "words/s", "peak MB"), divider=True, title="Training")

@@ -5,6 +5,7 @@ import json
 import multiprocessing
 import subprocess
 import sys
+import os
 import platform
 import resource
 import time
@@ -63,6 +64,20 @@ def _read_texts(nlp, data: Path, max_words: int) -> List[Doc]:
     return docs
 
 
+def _entity_scores(nlp, data: Path, predicted: List[Doc]) -> Dict:
+    """P, R, F of the timed run's entities against the data's own (when it has them): the speed
+    and the accuracy of one and the same run."""
+    from spacy.scorer import get_ner_prf
+    from spacy.training import Example
+
+    references = [ref for ref, _ in zip(DocBin().from_disk(data).get_docs(nlp.vocab), predicted)]
+    if not any(ref.has_annotation("ENT_IOB") for ref in references):
+        return {}
+    scores = get_ner_prf([Example(doc, ref) for doc, ref in zip(predicted, references)])
+    return {"ents_p": round(scores["ents_p"], 4), "ents_r": round(scores["ents_r"], 4),
+            "ents_f": round(scores["ents_f"], 4)}
+
+
 def inference_worker(model: str, data: str, batch_size: int, max_words: int, gpu_id: int, threads: int) -> Dict:
     device = _use_device(gpu_id, threads)
     started = time.perf_counter()
@@ -73,9 +88,10 @@ def inference_worker(model: str, data: str, batch_size: int, max_words: int, gpu
     list(nlp.pipe(docs[:batch_size], batch_size=batch_size))
     n_words = sum(len(d) for d in docs)
     started = time.perf_counter()
-    n_ents = sum(len(doc.ents) for doc in nlp.pipe(docs, batch_size=batch_size))
+    predicted = list(nlp.pipe(docs, batch_size=batch_size))
     seconds = time.perf_counter() - started
-    return {
+    n_ents = sum(len(doc.ents) for doc in predicted)
+    return {**_entity_scores(nlp, Path(data), predicted),
         "model": model, "pipeline": nlp.pipe_names, "device": device, "data": data,
         "batch_size": batch_size, "docs": len(docs), "words": n_words, "entities": n_ents,
         "seconds": round(seconds, 3), "words_per_second": round(n_words / seconds, 1),
@@ -136,10 +152,43 @@ def run_isolated(fn, *args) -> Dict:
     raise RuntimeError(f"{fn.__name__}{args} failed:\n{proc.stderr[-3000:]}")
 
 
+# The instruction sets that decide int8 speed: VNNI (avx512_vnni, avx_vnni) has int8 dot
+# products, AMX int8 matrix tiles; without them int8 kernels gain little over float.
+ISA_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8", "amx_bf16")
+
+
+def cpu_info(cpuinfo: str = None) -> Dict:
+    """The CPU a figure came from: model name, the flags of ISA_FLAGS it has, cores."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            cpuinfo = ""
+    fields = {}
+    for line in cpuinfo.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() not in fields:  # the first processor's
+            fields[key.strip()] = value.strip()
+    flags = set(fields.get("flags", "").split())
+    return {"cpu_model": fields.get("model name") or platform.processor() or platform.machine(),
+            "isa": {flag: flag in flags for flag in ISA_FLAGS} if flags else None,
+            "logical_cpus": multiprocessing.cpu_count(),
+            "cpus_available": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None}
+
+
 def machine_info() -> Dict:
     import torch
 
-    return {
+    info = {
         "platform": platform.platform(), "python": platform.python_version(), "cpus": multiprocessing.cpu_count(),
         "torch": torch.__version__, "spacy": spacy.__version__, "cuda": torch.cuda.is_available(),
+        "torch_threads": torch.get_num_threads(), "torch_quantized_engine": torch.backends.quantized.engine,
     }
+    info.update(cpu_info())
+    try:
+        import onnxruntime
+
+        info["onnxruntime"] = onnxruntime.__version__
+    except ImportError:
+        pass
+    return info

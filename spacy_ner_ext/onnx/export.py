@@ -1,0 +1,139 @@
+"""Export a pipeline's transformer and scoring heads to ONNX, and int8 copies of the graphs.
+
+What is exported: the Hugging Face model inside the `transformer` component (wordpiece ids in,
+last hidden state out) and the scorer of each `span_ner` / `contrastive_ner` (padded token
+vectors and type vectors in, logits out), each with dynamic batch, length and type axes. What
+stays torch: the type encoder, which runs only when descriptions change (so types can still be
+added after export), and everything around the graphs (tokenization, alignment, decoding).
+
+int8 is onnxruntime's dynamic quantization: int8 weights (per output channel), activations
+quantized on the fly; the layers matched by `keep_float` (regular expressions over the torch
+module names, as the torch int8 path takes them) stay float.
+"""
+import re
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Dict, List, Sequence, Tuple
+
+import torch
+from spacy.language import Language
+from thinc.shims import PyTorchShim
+
+from ..errors import UserInputError
+
+# The scorer modules that export: their forward is (tokens [B, L, W], types [T, D]) -> tuple.
+SCORERS = ("SpanScorer", "ContrastiveTokenScorer")
+OPSET = 17
+
+
+class OnnxExportError(UserInputError):
+    pass
+
+
+def export_targets(nlp: Language) -> Tuple[PyTorchShim, Dict[str, PyTorchShim]]:
+    """The transformer's shim and {component: scorer shim} of a pipeline."""
+    if "transformer" not in nlp.pipe_names:
+        raise OnnxExportError(f"export-onnx needs a transformer component; the pipeline is {nlp.pipe_names}")
+    transformer = nlp.get_pipe("transformer").model
+    hf_shims = [s for node in transformer.walk() for s in node.shims if hasattr(s, "_hfmodel")]
+    if len(hf_shims) != 1:
+        raise OnnxExportError("the transformer component holds no Hugging Face model to export")
+    scorers = {}
+    for name, component in nlp.pipeline:
+        model = getattr(component, "model", None)
+        if name == "transformer" or model is None or not hasattr(model, "walk"):
+            continue
+        for node in model.walk():
+            for shim in node.shims:
+                if isinstance(shim, PyTorchShim) and type(shim._model).__name__ in SCORERS:
+                    scorers[name] = shim
+    if not scorers:
+        raise OnnxExportError(f"export-onnx exports the scorers of span_ner and contrastive_ner; the pipeline "
+                              f"{nlp.pipe_names} has neither")
+    return hf_shims[0], scorers
+
+
+@contextmanager
+def _quiet_export():
+    """torch's legacy (TorchScript) exporter announces its deprecation and warns about constants
+    the trace keeps (transformers' mask arithmetic, which is constant): neither is the user's
+    business. The legacy exporter is the one that needs no onnxscript and names nodes after
+    their modules, which keep_float relies on."""
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        yield
+
+
+class _LastHiddenState(torch.nn.Module):
+    def __init__(self, model: torch.nn.Module, with_token_types: bool):
+        super().__init__()
+        self.model, self.with_token_types = model, with_token_types
+
+    def forward(self, input_ids, attention_mask, token_type_ids=None):
+        kwargs = {"token_type_ids": token_type_ids} if self.with_token_types else {}
+        return self.model(input_ids=input_ids, attention_mask=attention_mask, **kwargs).last_hidden_state
+
+
+def export_transformer(shim: PyTorchShim, path: Path) -> None:
+    model = shim._model.eval().cpu()
+    with_token_types = getattr(model.config, "type_vocab_size", 0) > 0
+    ids = torch.ones((2, 7), dtype=torch.long)
+    # Padding in the example: transformers skips the attention mask when it is all ones, and a
+    # trace of that branch would ignore the mask of every later batch.
+    mask = torch.ones_like(ids)
+    mask[1, 4:] = 0
+    args = (ids, mask) + ((torch.zeros_like(ids),) if with_token_types else ())
+    names = ["input_ids", "attention_mask"] + (["token_type_ids"] if with_token_types else [])
+    with _quiet_export():
+        torch.onnx.export(_LastHiddenState(model, with_token_types), args, str(path), input_names=names,
+                          output_names=["last_hidden_state"], opset_version=OPSET, dynamo=False,
+                          dynamic_axes={**{n: {0: "batch", 1: "wordpieces"} for n in names},
+                                        "last_hidden_state": {0: "batch", 1: "wordpieces"}})
+
+
+def export_scorer(shim: PyTorchShim, path: Path, token_width: int, type_width: int) -> List[str]:
+    module = shim._model.eval().cpu()
+    tokens, types = torch.randn(2, 9, token_width), torch.randn(3, type_width)
+    with torch.no_grad():
+        outputs = module(tokens, types)
+    names = [f"logits_{i}" for i in range(len(outputs))]
+    axes = {"tokens": {0: "batch", 1: "length"}, "types": {0: "types"}}
+    for name, output in zip(names, outputs):
+        # Every output is [batch, length, ..., types (+ the null column)]: batch and length vary.
+        axes[name] = {0: "batch", 1: "length", output.dim() - 1: "types_out"}
+    with _quiet_export():
+        torch.onnx.export(module, (tokens, types), str(path), input_names=["tokens", "types"], output_names=names,
+                          opset_version=OPSET, dynamo=False, dynamic_axes=axes)
+    return names
+
+
+def float_layers(graph_path: Path, keep_float: Sequence[str]) -> List[str]:
+    """The MatMul/Gemm nodes of an exported graph whose torch module name matches keep_float.
+    The legacy exporter names nodes after their module path: /encoder/layer.0/output/dense/MatMul
+    is the module encoder.layer.0.output.dense."""
+    import onnx
+
+    patterns = [re.compile(p) for p in keep_float]
+    graph = onnx.load(str(graph_path), load_external_data=False).graph
+    kept = []
+    for node in graph.node:
+        if node.op_type in ("MatMul", "Gemm"):
+            module = ".".join(part for part in node.name.strip("/").split("/")[:-1])
+            module = module.removeprefix("model.")  # the _LastHiddenState wrapper's attribute
+            if any(p.fullmatch(module) for p in patterns):
+                kept.append(node.name)
+    return kept
+
+
+def quantize_graph(source: Path, target: Path, keep_float: Sequence[str]) -> List[str]:
+    """int8 dynamic quantization (int8 weights per channel, uint8 activations); the nodes left
+    float."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    kept = float_layers(source, keep_float)
+    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True,
+                     nodes_to_exclude=kept, op_types_to_quantize=["MatMul", "Gemm"])
+    return kept

@@ -1,0 +1,110 @@
+"""`export-onnx`: a copy of a pipeline that runs its transformer and scorers as ONNX graphs.
+
+The copy is the float pipeline (its torch weights stay, for the type encoder and for anyone who
+exports again) with `onnx_runtime` added last; that component's folder holds the graphs, float
+or int8, and `spacy.load(copy)` swaps them in. Each graph is checked against the torch module it
+came from on inputs of other shapes than the ones it was exported with, before the copy is kept.
+"""
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Dict, List, Sequence
+
+import numpy
+import torch
+from spacy.language import Language
+
+from ..ml.quantization import FFN_DOWN_PROJECTIONS
+from . import onnx_runtime_component  # noqa: F401  (registers the factory)
+from .export import export_scorer, export_targets, export_transformer, quantize_graph
+
+SAMPLE_TEXTS = ["Marie Curie moved to Paris in 1891 and worked at the University of Paris.", "Hello.",
+                "Apple and Google opened offices in New York , London and Berlin last year ."]
+
+
+def _scorer_input_widths(nlp: Language, scorers) -> Dict[str, tuple]:
+    """(token width, type width) each scorer is called with, seen by running the pipeline once."""
+    seen = {}
+
+    def hook_for(name):
+        def note_widths(module, args, output):  # returns None: the output stays as it is
+            seen.setdefault(name, (args[0].shape[-1], args[1].shape[-1]))
+        return note_widths
+
+    hooks = [shim._model.register_forward_hook(hook_for(name)) for name, shim in scorers.items()]
+    try:
+        list(nlp.pipe(SAMPLE_TEXTS))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return seen
+
+
+def _max_difference(session_path: Path, module, feeds: Dict[str, numpy.ndarray], torch_args) -> float:
+    from .ort_modules import new_session
+
+    outputs = new_session(str(session_path)).run(None, feeds)
+    # Thinc leaves its torch modules in training mode between calls: dropout off for the reference.
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            expected = module(*torch_args)
+    finally:
+        module.train(was_training)
+    if hasattr(expected, "last_hidden_state"):  # a Hugging Face ModelOutput
+        expected = [expected.last_hidden_state]
+    expected = [expected] if isinstance(expected, torch.Tensor) else list(expected)
+    return max(float(numpy.abs(o - e.detach().numpy()).max()) for o, e in zip(outputs, expected))
+
+
+def export_pipeline(nlp: Language, output: Path, int8: bool = False,
+                    keep_float: Sequence[str] = (FFN_DOWN_PROJECTIONS,)) -> Dict:
+    """Write the copy to `output`; returns what was exported (graphs, sizes, float layers, and
+    the largest difference between each float graph and its torch module)."""
+    transformer, scorers = export_targets(nlp)
+    widths = _scorer_input_widths(nlp, scorers)
+    info: Dict = {"int8": int8, "keep_float": list(keep_float), "graphs": {}}
+    graphs: Dict[str, str] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        jobs: List = [("transformer", lambda p: export_transformer(transformer, p))]
+        jobs += [(name, lambda p, name=name: export_scorer(scorers[name], p, *widths[name])) for name in scorers]
+        for name, export in jobs:
+            float_path = tmp / f"{name}.float.onnx"
+            export(float_path)
+            # Checked on shapes other than the export's: a dimension frozen by the trace shows here.
+            if name == "transformer":
+                vocab = transformer._model.config.vocab_size
+                ids = torch.randint(0, vocab, (3, 13))
+                mask = torch.ones_like(ids)
+                mask[1, 9:] = 0
+                feeds = {"input_ids": ids.numpy(), "attention_mask": mask.numpy()}
+                args = (ids, mask)
+                from .ort_modules import new_session
+
+                if "token_type_ids" in [i.name for i in new_session(str(float_path)).get_inputs()]:
+                    feeds["token_type_ids"] = numpy.zeros_like(feeds["input_ids"])
+                    args = args + (torch.zeros_like(ids),)
+                module = transformer._model
+            else:
+                tokens, types = torch.randn(3, 17, widths[name][0]), torch.randn(5, widths[name][1])
+                feeds, args, module = {"tokens": tokens.numpy(), "types": types.numpy()}, (tokens, types), \
+                    scorers[name]._model
+            difference = _max_difference(float_path, module, feeds, args)
+            entry = {"float_max_abs_difference": difference}
+            final = float_path
+            if int8:
+                final = tmp / f"{name}.int8.onnx"
+                entry["float_nodes"] = quantize_graph(float_path, final, keep_float)
+            graphs[name] = final.name
+            entry["bytes"] = final.stat().st_size
+            info["graphs"][name] = entry
+        # The component writes its graphs (copied from here) and graphs.json with the pipeline.
+        component = nlp.add_pipe("onnx_runtime", last=True)
+        component.graphs, component.info, component._folder = graphs, info, tmp
+        try:
+            nlp.to_disk(output)
+        finally:
+            nlp.remove_pipe("onnx_runtime")
+    return info
