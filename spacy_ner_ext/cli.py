@@ -378,22 +378,18 @@ def quantize(
 def export_onnx(
     model: str = typer.Argument(..., help="A trained transformer + span_ner / contrastive_ner pipeline (float)"),
     output: Path = typer.Argument(..., help="Folder for the copy that runs ONNX graphs with onnxruntime"),
-    int8: bool = typer.Option(False, "--int8", help="int8 graphs (onnxruntime's dynamic quantization)"),
+    int8: bool = typer.Option(False, "--int8", help="int8 graphs (onnxruntime's dynamic quantization, int8 weights "
+                              "per output channel): every layer, unless --keep-float"),
     keep_float: List[str] = typer.Option([], help="--int8: leave the layers whose whole torch name matches this "
-                                         "regular expression in float (repeat; default: the feed-forward down "
-                                         "projections)"),
-    all_layers: bool = typer.Option(False, "--all-layers", help="--int8: quantize every layer"),
+                                         "regular expression in float (repeat), e.g. the feed-forward down "
+                                         "projections: '(.*\\.)?layer\\.\\d+\\.output\\.dense'"),
 ):
     """A copy of a pipeline whose transformer and scoring heads run as ONNX graphs on CPU (needs
     `pip install "spacy-ner-ext[onnx]"`); `spacy.load(OUTPUT)` loads it. The type encoder stays
     torch, so new types can still be described after export."""
-    from .ml.quantization import FFN_DOWN_PROJECTIONS
-
     _check_copy_target(output, [model], {})
-    if (keep_float or all_layers) and not int8:
-        raise UserInputError("--keep-float and --all-layers choose the int8 graphs' float layers: give --int8 too")
-    if all_layers and keep_float:
-        raise UserInputError("--all-layers and --keep-float contradict each other: give one")
+    if keep_float and not int8:
+        raise UserInputError("--keep-float chooses the int8 graphs' float layers: give --int8 too")
     try:
         import onnx  # noqa: F401
         import onnxruntime  # noqa: F401
@@ -405,8 +401,7 @@ def export_onnx(
     for name in ("int8_quantizer", "onnx_runtime"):
         if name in nlp.pipe_names:
             raise UserInputError(f"{model} has an {name}: export the float pipeline it was made from")
-    info = export_pipeline(nlp, output, int8=int8,
-                           keep_float=[] if all_layers else (keep_float or [FFN_DOWN_PROJECTIONS]))
+    info = export_pipeline(nlp, output, int8=int8, keep_float=keep_float)
     msg.table([(name, f"{g['bytes'] / 1e6:.1f} MB", f"{g['float_max_abs_difference']:.1e}",
                 len(g.get("float_nodes", []))) for name, g in info["graphs"].items()],
               header=("graph", "size", "float vs torch (max abs)", "float nodes"))

@@ -8,7 +8,10 @@ added after export), and everything around the graphs (tokenization, alignment, 
 
 int8 is onnxruntime's dynamic quantization: int8 weights (per output channel), activations
 quantized on the fly; the layers matched by `keep_float` (regular expressions over the torch
-module names, as the torch int8 path takes them) stay float.
+module names, as the torch int8 path takes them) stay float. Unlike torch's per-tensor int8,
+per-channel weights keep every layer int8 at little cost (CoNLL-2003 test, the README's span_ner:
+88.49 F1 float, 88.42 with every layer int8), and keeping the feed-forward down projections
+float cost a third of the int8 speed-up, so the default keeps none.
 """
 import re
 import warnings

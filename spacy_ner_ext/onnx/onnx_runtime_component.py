@@ -53,6 +53,11 @@ class OnnxRuntime:
         if nlp.pipe_names[-1] != self.name:
             raise UserInputError(f"{self.name} must be the last component; the pipeline is {nlp.pipe_names}")
         transformer, scorers = export_targets(nlp)
+        device = next((p.device for p in transformer._model.parameters()), None)
+        if device is not None and device.type != "cpu":
+            # The sessions run on the CPU and hand back CPU arrays, which a GPU pipeline cannot mix in.
+            raise UserInputError(f"{self.name} runs its ONNX graphs on the CPU, and this pipeline is on {device}: "
+                                 "load the float pipeline it was exported from for GPU inference")
         for component in self.graphs:
             if component != "transformer" and component not in scorers:
                 raise DamagedPipelineError(f"{folder}: a graph for {component!r}, which the pipeline has no scorer of")

@@ -14,7 +14,6 @@ import numpy
 import torch
 from spacy.language import Language
 
-from ..ml.quantization import FFN_DOWN_PROJECTIONS
 from . import onnx_runtime_component  # noqa: F401  (registers the factory)
 from .export import export_scorer, export_targets, export_transformer, quantize_graph
 
@@ -58,8 +57,7 @@ def _max_difference(session_path: Path, module, feeds: Dict[str, numpy.ndarray],
     return max(float(numpy.abs(o - e.detach().numpy()).max()) for o, e in zip(outputs, expected))
 
 
-def export_pipeline(nlp: Language, output: Path, int8: bool = False,
-                    keep_float: Sequence[str] = (FFN_DOWN_PROJECTIONS,)) -> Dict:
+def export_pipeline(nlp: Language, output: Path, int8: bool = False, keep_float: Sequence[str] = ()) -> Dict:
     """Write the copy to `output`; returns what was exported (graphs, sizes, float layers, and
     the largest difference between each float graph and its torch module)."""
     transformer, scorers = export_targets(nlp)

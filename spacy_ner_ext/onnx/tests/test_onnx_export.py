@@ -39,6 +39,17 @@ def exported(request, tmp_path_factory):
     return request.param, folder, info, int8_info
 
 
+def test_keep_float_leaves_the_layers_it_names_float(tmp_path):
+    from spacy_ner_ext.ml.quantization import FFN_DOWN_PROJECTIONS
+    from spacy_ner_ext.onnx.pipeline_copy import export_pipeline
+
+    info = export_pipeline(spacy.load(PIPELINES / "span_ner"), tmp_path / "kept", int8=True,
+                           keep_float=[FFN_DOWN_PROJECTIONS])
+    float_nodes = info["graphs"]["transformer"]["float_nodes"]
+    # The tiny BERT's two feed-forward down projections, not the attention's output projections.
+    assert len(float_nodes) == 2 and all("/output/dense/" in n and "attention" not in n for n in float_nodes)
+
+
 def test_the_float_copy_predicts_what_the_torch_pipeline_predicts(exported):
     name, folder, info, _ = exported
     torch_docs = list(spacy.load(PIPELINES / name).pipe(TEXTS, batch_size=4))
@@ -73,9 +84,7 @@ def test_int8_logits_stay_near_the_float_ones(exported):
         # Within a tenth of the float logits' spread: int8 moves logits, it does not scramble them.
         assert numpy.abs(f - q).max() < 0.1 * f.std() + 0.05
     assert float(numpy.abs(float_logits[2] - int8_logits[2]).max()) > 0  # int8 graphs did run
-    # The feed-forward down projections stayed float, the other layers became int8.
-    float_nodes = int8_info["graphs"]["transformer"]["float_nodes"]
-    assert len(float_nodes) == 2 and all("/output/dense/" in n and "attention" not in n for n in float_nodes)
+    assert int8_info["graphs"]["transformer"]["float_nodes"] == []  # by default every layer is int8
     float_graph = folder / "float" / "onnx_runtime" / "transformer.float.onnx"
     assert int8_info["graphs"]["transformer"]["bytes"] < float_graph.stat().st_size
 
@@ -119,3 +128,32 @@ def test_the_copy_loads_in_a_fresh_process_offline_and_annotate_runs_it(exported
     expected = entities(spacy.load(folder / "int8").pipe([r["text"] for r in rows]))
     written = [json.loads(line) for line in (tmp_path / "out" / "in.jsonl").read_text().splitlines()]
     assert [[(e["start_char"], e["end_char"], e["label"]) for e in r["entities"]] for r in written] == expected
+
+
+def test_entity_agreement_counts_what_two_pipelines_share_and_do_not(exported, tmp_path):
+    from spacy.tokens import DocBin
+
+    from spacy_ner_ext.experiments.prediction_agreement import entity_agreement
+
+    name, folder, _, _ = exported
+    nlp = spacy.load(PIPELINES / name)
+    DocBin(docs=[nlp.make_doc(t) for t in TEXTS[1:]]).to_disk(tmp_path / "texts.spacy")
+    same = entity_agreement(str(PIPELINES / name), str(folder / "float"), tmp_path / "texts.spacy")
+    expected = sum(len(d.ents) for d in nlp.pipe(TEXTS[1:]))
+    assert (same["docs"], same["docs_differing"], same["entities_both"]) == (3, 0, expected)
+    other = "contrastive_ner" if name == "span_ner" else "span_ner"
+    apart = entity_agreement(str(PIPELINES / name), str(PIPELINES / other), tmp_path / "texts.spacy")
+    assert apart["docs_differing"] > 0 and apart["entities_only_a"] + apart["entities_only_b"] > 0
+
+
+def test_export_onnx_names_a_contradiction_in_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from spacy_ner_ext.cli import app
+
+    result = CliRunner().invoke(app, ["export-onnx", str(PIPELINES / "span_ner"), str(tmp_path / "out"),
+                                      "--keep-float", "layer"])
+    assert result.exit_code == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "--keep-float chooses the int8 graphs' float layers: give --int8 too" in lines[0]
+    assert not (tmp_path / "out").exists()
