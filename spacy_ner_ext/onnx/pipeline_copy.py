@@ -5,7 +5,6 @@ exports again) with `onnx_runtime` added last; that component's folder holds the
 or int8, and `spacy.load(copy)` swaps them in. Each graph is checked against the torch module it
 came from on inputs of other shapes than the ones it was exported with, before the copy is kept.
 """
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Dict, List, Sequence
