@@ -438,7 +438,7 @@ def benchmark(
         overrides = {"paths.train": str(train_data), "paths.dev": str(train_data)} if train_data else {}
         results["training"].append(run_isolated(training_worker, str(cfg), train_steps, overrides, gpu_id, threads))
     first = results["inference"][0]["words_per_second"] if results["inference"] else None
-    rows = [(r["model"], r["words"], r["words_per_second"], f"{r['words_per_second'] / first:.2f}x",
+    rows = [(r["model"], r["words"], r["words_per_second"], f"{r['words_per_second'] / first:.2f}x" if first else "",
              r["load_seconds"], r["peak_rss_mb"], r.get("ents_f", "")) for r in results["inference"]]
     cpu = results["machine"]
     msg.table(rows, header=("pipeline", "words", "words/s", "vs first", "load s", "peak MB", "ents F"), divider=True,

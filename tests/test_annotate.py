@@ -282,3 +282,31 @@ def test_an_id_repeated_in_a_later_shard_is_written_once_and_listed_there(tmp_pa
     with pytest.raises(InputError, match=r"b.jsonl, line 2: duplicated id 'x'"):
         run(tmp_path / "in", tmp_path / "strict", strict=True)
     assert not (tmp_path / "strict" / "b.jsonl").exists()
+
+
+def test_a_shard_that_changed_leaves_no_parts_of_its_old_split(tmp_path):
+    write_jsonl(tmp_path / "s.jsonl", [{"id": f"r{i}", "text": TEXTS[i % 4]} for i in range(1200)])
+    run(tmp_path / "s.jsonl", tmp_path / "out", records_per_unit=500)
+    assert len(list((tmp_path / "out").glob("s-*.jsonl"))) == 3
+    write_jsonl(tmp_path / "s.jsonl", [{"id": f"n{i}", "text": TEXTS[i % 4]} for i in range(400)])
+    summary = run(tmp_path / "s.jsonl", tmp_path / "out", records_per_unit=500)
+    assert sorted(p.name for p in (tmp_path / "out").glob("s*.jsonl")) == ["s.jsonl"]
+    assert list(json.loads((tmp_path / "out" / "manifest.json").read_text())["shards"]) == ["s.jsonl"]
+    assert summary.records_out == 400 and not list((tmp_path / "out").rglob("s-*"))
+
+
+def test_a_workers_failure_is_raised_in_input_order_after_the_units_before_it():
+    from spacy_ner_ext.annotation.annotate import _in_input_order
+    from spacy_ner_ext.annotation.units import UnitResult
+
+    def result(index, failure=None):
+        return UnitResult(index, "in.jsonl", "x", f"u{index}", index, 4, failure=failure, strict_stop=bool(failure))
+
+    # Unit 3's stop arrives first, unit 1's after it: unit 0 is handed on, then unit 1's stop is raised.
+    arrivals = [result(3, "in.jsonl, line 1501: empty text"), result(0), result(1, "in.jsonl, line 501: empty text"),
+                result(2)]
+    handed = []
+    with pytest.raises(InputError, match="line 501"):
+        for r in _in_input_order(iter(arrivals), [0, 1, 2, 3]):
+            handed.append(r.index)
+    assert handed == [0]

@@ -126,3 +126,29 @@ def test_a_two_node_cluster_that_loses_a_node_loses_and_duplicates_nothing(tmp_p
     assert 1 <= result["units_done_when_removed"] < result["units"]  # the node was lost mid-run, not after it
     assert (result["duplicated"], result["missing"], result["unexpected"]) == (0, 0, 0)
     assert (result["written"], result["errors"], result["units"]) == (5997, 3, 12)
+
+
+@pytest.mark.slow
+def test_a_pipeline_the_actors_cannot_load_is_one_line_not_endless_restarts(tmp_path):
+    """The driver's check passes; then the model is damaged before the actors read it (as a path
+    the worker nodes cannot see would be): one line, exit 1, no loop of new actors."""
+    pytest.importorskip("ray")
+    import shutil
+
+    shutil.copytree(SAVED, tmp_path / "model")
+    data = make_input(tmp_path / "in", shards=1, per_shard=600)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "spacy_ner_ext", "annotate", str(tmp_path / "model"), str(data), str(out), *RAY]
+    process = subprocess.Popen(command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while not out.exists() and time.time() < deadline and process.poll() is None:
+        time.sleep(0.01)
+    (tmp_path / "model" / "span_ner" / "model").write_bytes(b"\x93")  # the actors load after this
+    stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode == 1, stdout[-2000:] + stderr[-2000:]
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    # One line of ours; Ray may add its own notice as it starts (token authentication), nothing else.
+    (ours,) = [line for line in lines if "✘" in line]
+    assert "a pipeline actor could not load" in ours and "span_ner/model: damaged" in ours
+    assert all(line == ours or "Ray" in line for line in lines), stderr
+    assert "Traceback" not in stdout + stderr

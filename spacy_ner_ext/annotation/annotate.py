@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional
 
 from ..pipeline.loading import use_gpu
-from .outputs import (OUTPUT_FORMATS, Manifest, check_output_apart, check_output_names, gather_errors, id_digest,
-                      ids_in_output, output_name, remove_leftovers)
+from .outputs import (OUTPUT_FORMATS, Manifest, check_output_apart, check_output_names, commit_files, gather_errors,
+                      output_name, read_digests, remove_leftovers, remove_unit)
 from .pipeline import described_types, entities_of, load_pipeline  # noqa: F401  (the annotate API)
 from .records import InputError, ReadOptions, find_shards, input_root, scan_shard, shard_format, shard_name
-from .units import RECORDS_PER_UNIT, StrictStop, UnitResult, UnitSettings, annotate_unit, drop_repeated_ids, plan_units
+from .units import (RECORDS_PER_UNIT, StrictStop, UnitResult, UnitSettings, annotate_unit, drop_repeated_ids,
+                    is_part_of, plan_units)
 
 
 @dataclass
@@ -85,14 +86,21 @@ def annotate(model: str, input_path: str, output: Path, read: ReadOptions, optio
            "read": asdict(read), "output_format": options.output_format, "keep_text": options.keep_text,
            "records_per_unit": options.records_per_unit}
     manifest = Manifest.open(output, run)
-    done = [u for u in units if manifest.is_complete(u.shard.sha256, u.output, output)]
-    pending = [u for u in units if u not in done]
+    current = {u.output for u in units}
+    # A shard that changed may split into other parts than last time: the old parts go, or a
+    # reader globbing the folder would read their ids twice.
+    for name in [n for n in manifest.shards if n not in current and any(is_part_of(n, names[s.path]) for s in shards)]:
+        remove_unit(output, name)
+        manifest.forget(name, output)
+    done_indices = {u.index for u in units if manifest.is_complete(u.shard.sha256, u.output, output)}
+    done = [u for u in units if u.index in done_indices]
+    pending = [u for u in units if u.index not in done_indices]
     remove_leftovers(output, [u.output for u in pending])
     # Ids already written, by their digests: an id repeated across units is written once.
     seen: Dict[int, str] = {}
     for unit in done:
-        for record_id in ids_in_output(output / unit.output):
-            seen.setdefault(id_digest(record_id), unit.output)
+        for digest in read_digests(output, unit.output):
+            seen.setdefault(digest, unit.output)
     summary = Summary(shards=len(shards), units=len(units), skipped=len(done))
     settings = UnitSettings(str(output), options.output_format, options.keep_text, options.strict, options.batch_size,
                             1 if options.ray_address else options.n_process)
@@ -102,11 +110,14 @@ def annotate(model: str, input_path: str, output: Path, read: ReadOptions, optio
 
         results = annotate_on_ray(model, pending, read, settings, options, on_ready=lambda: ready.append(time.perf_counter()))
     else:
+        ready.append(time.perf_counter())  # as on Ray: start-up ends where annotating begins
         results = _annotate_here(nlp, pending, read, settings, bar)
     try:
         for result in _in_input_order(results, [u.index for u in pending]):
             if options.ray_address and bar is not None:
                 bar.update(result.records_in)
+            # The driver's part of writing: renames, no rows.
+            commit_files(result.files)
             repeated = {d: seen[d] for d in result.id_digests if d in seen}
             if repeated:
                 result = drop_repeated_ids(result, repeated, settings)
@@ -119,12 +130,12 @@ def annotate(model: str, input_path: str, output: Path, read: ReadOptions, optio
             bar.close()
         if hasattr(results, "close"):
             results.close()  # stops Ray's actors at once when the run stops early
+        remove_leftovers(output, [u.output for u in pending])  # of workers stopped or killed on the way
     # The units of this input only: a manifest may also list units of an input since removed.
     for unit in units:
         summary.records_in += manifest.shards[unit.output]["records_in"]
         summary.records_out += manifest.shards[unit.output]["records_out"]
     summary.errors = gather_errors(output, [u.output for u in units])
-    remove_leftovers(output, [u.output for u in units])  # of workers killed on the way
     summary.seconds = round(time.perf_counter() - started, 3)
     summary.startup_seconds = round(ready[-1] - started, 3)
     return summary
@@ -139,13 +150,15 @@ def _annotate_here(nlp, pending, read: ReadOptions, settings: UnitSettings, bar)
 def _in_input_order(results: Iterator[UnitResult], order: List[int]) -> Iterator[UnitResult]:
     """Results as they come, handed on in input order (so that the first of two equal ids, in
     input order, is the one kept, whichever worker finished first); a worker's bad input or
-    --strict stop is raised here as the one-line error it is."""
+    --strict stop is raised in its turn too (the first in input order, as a local run meets it),
+    as the one-line error it is."""
     waiting: Dict[int, UnitResult] = {}
     position = 0
     for result in results:
-        if result.failure:
-            raise (StrictStop if result.strict_stop else InputError)(result.failure)
         waiting[result.index] = result
         while position < len(order) and order[position] in waiting:
-            yield waiting.pop(order[position])
+            turn = waiting.pop(order[position])
+            if turn.failure:
+                raise (StrictStop if turn.strict_stop else InputError)(turn.failure)
+            yield turn
             position += 1

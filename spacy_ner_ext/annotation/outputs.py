@@ -16,7 +16,7 @@ import uuid
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from .records import InputError, Record, matches_input
 
@@ -52,6 +52,10 @@ class Manifest:
         done = self.shards.get(name)
         return bool(done) and done["sha256"] == sha256 and (folder / name).exists()
 
+    def forget(self, name: str, folder: Path) -> None:
+        self.shards.pop(name, None)
+        _atomic_write(folder / MANIFEST, json.dumps({"run": self.run, "shards": self.shards}, indent=1))
+
     def record(self, entry: Dict, folder: Path) -> None:
         # Keyed by output name, which stays the same whatever folder the command runs from.
         self.shards[entry["output"]] = entry
@@ -64,7 +68,8 @@ def written_paths(output: Path, names: List[str]) -> List[Path]:
     for name in names:
         # A unit's temporary names carry its writer's token: one stands for them all.
         paths += [output / name, output / f".{name}.token.partial", output / ".errors" / f"{name}.jsonl",
-                  output / ".errors" / f".{name}.jsonl.token.partial"]
+                  output / ".errors" / f".{name}.jsonl.token.partial", output / ".ids" / f"{name}.digests",
+                  output / ".ids" / f".{name}.digests.token.partial"]
     return paths
 
 
@@ -115,7 +120,9 @@ class UnitWriter:
         token = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.partial = folder / f".{name}.{token}.partial"
         self.errors_partial = folder / ".errors" / f".{name}.jsonl.{token}.partial"
+        self.digests_partial = folder / ".ids" / f".{name}.digests.{token}.partial"
         self.errors_partial.parent.mkdir(parents=True, exist_ok=True)
+        self.digests_partial.parent.mkdir(parents=True, exist_ok=True)
         # A shard path from a file name that is not UTF-8 holds surrogate escapes: written escaped.
         self._errors = self.errors_partial.open("w", encoding="utf8", errors="backslashreplace")
         self._rows: List[Dict] = []
@@ -162,8 +169,10 @@ class UnitWriter:
         self._parquet.write_table(pa.Table.from_pylist(self._rows, schema=output_schema(self.keep_text)))
         self._rows = []
 
-    def commit(self) -> None:
-        """Close, then make the unit and its errors visible under their final names."""
+    def close(self) -> List[Tuple[str, str]]:
+        """Close and sync everything written; the (temporary, final) names, output last, for the
+        driver to rename when it accepts this unit (`commit_files`): a writer that was given up
+        for dead and finishes late never replaces what the driver accepted."""
         if self._out is not None:
             self._out.flush()
             os.fsync(self._out.fileno())
@@ -171,9 +180,15 @@ class UnitWriter:
         else:
             self._flush_parquet()
             self._parquet.close()
+            _fsync(self.partial)
+        self._errors.flush()
+        os.fsync(self._errors.fileno())
         self._errors.close()
-        os.replace(self.errors_partial, errors_path(self.folder, self.name))
-        os.replace(self.partial, self.folder / self.name)
+        self.digests_partial.write_bytes(self.digests.tobytes())
+        _fsync(self.digests_partial)
+        return [(str(self.errors_partial), str(errors_path(self.folder, self.name))),
+                (str(self.digests_partial), str(digests_path(self.folder, self.name))),
+                (str(self.partial), str(self.folder / self.name))]
 
     def abandon(self) -> None:
         """Forget what this writer wrote (an interrupted unit is redone next time)."""
@@ -182,7 +197,7 @@ class UnitWriter:
                 handle.close()
         if self._parquet is not None:
             self._parquet.close()
-        for path in (self.partial, self.errors_partial):
+        for path in (self.partial, self.errors_partial, self.digests_partial):
             path.unlink(missing_ok=True)
 
 
@@ -200,11 +215,45 @@ def errors_path(folder: Path, name: str) -> Path:
     return folder / ".errors" / f"{name}.jsonl"
 
 
+def digests_path(folder: Path, name: str) -> Path:
+    """8 bytes per id a unit wrote (`id_digest`), in order: what a resumed run reads to know
+    the ids written, instead of the rows."""
+    return folder / ".ids" / f"{name}.digests"
+
+
+def read_digests(folder: Path, name: str) -> array:
+    """The digests of a complete unit; from its rows when it has no digest file (a unit written
+    before there were any)."""
+    path = digests_path(folder, name)
+    if path.exists():
+        digests = array("Q")
+        digests.frombytes(path.read_bytes())
+        return digests
+    return array("Q", (id_digest(i) for i in ids_in_output(folder / name)))
+
+
+def commit_files(pairs: List[Tuple[str, str]]) -> None:
+    for temporary, final in pairs:
+        os.replace(temporary, final)
+
+
+def remove_unit(folder: Path, name: str) -> None:
+    """A unit's files, gone (an output of an earlier split of a shard that changed)."""
+    for path in (folder / name, errors_path(folder, name), digests_path(folder, name)):
+        path.unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
+
+
 def remove_leftovers(folder: Path, names: List[str]) -> None:
     """Temporary files of these units that a killed worker left behind."""
     for name in names:
         for path in [*folder.glob(f".{glob.escape(name)}.*.partial"),
-                     *(folder / ".errors").glob(f".{glob.escape(name)}.jsonl.*.partial")]:
+                     *(folder / ".errors").glob(f".{glob.escape(name)}.jsonl.*.partial"),
+                     *(folder / ".ids").glob(f".{glob.escape(name)}.digests.*.partial")]:
             path.unlink(missing_ok=True)
 
 

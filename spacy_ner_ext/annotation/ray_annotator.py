@@ -10,6 +10,7 @@ has room). Ray is an optional extra (`pip install "spacy-ner-ext[ray]"`). Withou
 code runs on that cluster.
 """
 import os
+import re
 import time
 from collections import deque
 from typing import Callable, Dict, Iterator, List
@@ -65,6 +66,14 @@ def connect(ray_address) -> None:
                              f"({first})") from None
 
 
+def _init_failure(err: BaseException) -> str:
+    """The exception an actor's constructor raised, from Ray's report of it (the last line that
+    names an error type)."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    named = [line for line in lines if re.match(r"^[\w.]*(Error|Exception)\b", line)]
+    return (named or lines or [type(err).__name__])[-1]
+
+
 def _first_line(err: BaseException) -> str:
     lines = [line for line in str(err).strip().splitlines() if line.strip()]
     return lines[0] if lines else type(err).__name__
@@ -96,6 +105,7 @@ def annotate_on_ray(model: str, units: List[WorkUnit], read: ReadOptions, settin
     running: Dict = {}  # future -> (actor, unit)
     queue = deque(units)
     attempts: Dict[int, int] = {}
+    failed_starts = [0]
     announced = False
     alive_since = time.monotonic()
 
@@ -107,6 +117,11 @@ def annotate_on_ray(model: str, units: List[WorkUnit], read: ReadOptions, settin
                 raise RuntimeError(f"{unit.shard.path} ({unit.output}): the actor annotating it died "
                                    f"{ATTEMPTS_PER_UNIT} times, the last: {_first_line(err)}")
             queue.appendleft(unit)
+        # An actor dies with its node, and so may the idle ones beside it: each is asked whether
+        # it lives before it gets a unit, so that a unit is not handed from one dead actor to the next.
+        while idle:
+            waiting = idle.pop()
+            starting[waiting.ready.remote()] = waiting
         replacement = start()
         starting[replacement.ready.remote()] = replacement
 
@@ -130,8 +145,15 @@ def annotate_on_ray(model: str, units: List[WorkUnit], read: ReadOptions, settin
                 try:
                     ray.get(future)
                 except RayActorError as err:
-                    if isinstance(getattr(err, "cause", None), UserInputError):
-                        raise err.cause from None
+                    if getattr(err, "actor_init_failed", False):
+                        # The pipeline did not load in the actor (a path its node cannot see, a
+                        # package it lacks): that is no bad luck, and a new actor would fail alike.
+                        raise InputError(f"--ray: a pipeline actor could not load {model}: "
+                                         f"{_init_failure(err)}") from None
+                    failed_starts[0] += 1
+                    if failed_starts[0] > 3 * max(wanted, 1) + len(units):
+                        raise RuntimeError(f"--ray: pipeline actors keep dying as they start, the last: "
+                                           f"{_first_line(err)}") from None
                     lost(actor, err)
                     continue
                 idle.append(actor)

@@ -4,11 +4,13 @@ A unit is an input shard, or, for a shard of more than `records_per_unit` record
 ranges: the shard's parts are written as `name-00000-of-00003.jsonl`, ... (a reader globbing the
 output folder in sorted order reads them in input order). The worker that annotates a unit
 writes it (`UnitWriter`: a temporary name, renamed when complete) and hands back a small
-`UnitResult`: counts, the name written, and 8 bytes per written id (their digests, with which
-the driver finds an id repeated across units). The local run and every Ray actor call
-`annotate_unit`; only the driver records results in the manifest.
+`UnitResult`: counts, the temporary and final names of its files, and 8 bytes per written id
+(their digests, with which the driver finds an id repeated across units). The local run and
+every Ray actor call `annotate_unit`; only the driver renames a unit's files to their final names
+(a metadata operation: no row passes through it) and records it in the manifest.
 """
 import json
+import re
 import time
 from array import array
 from dataclasses import dataclass, field
@@ -18,7 +20,7 @@ from typing import Callable, Dict, List, Optional
 from spacy.language import Language
 
 from .guarded_pipe import pipe_guarded
-from .outputs import UnitWriter, errors_path, id_digest, ids_in_output, output_schema
+from .outputs import UnitWriter, digests_path, errors_path, id_digest, ids_in_output, output_schema
 from .pipeline import entities_of
 from .records import InputError, ReadOptions, Record, Shard, read_range
 
@@ -67,9 +69,11 @@ class UnitResult:
     errors: int = 0
     words: int = 0
     seconds: float = 0.0
-    # Not for the manifest: the digests (and input lines) of the ids written, in order.
+    # Not for the manifest: the digests (and input lines) of the ids written, in order, and the
+    # unit's files as (temporary, final) names, for the driver to rename when it accepts the unit.
     id_digests: array = field(default_factory=lambda: array("Q"))
     id_lines: array = field(default_factory=lambda: array("Q"))
+    files: List = field(default_factory=list)
     # A bad input or --strict stop met by the worker, for the driver to raise as one line.
     failure: Optional[str] = None
     strict_stop: bool = False
@@ -88,6 +92,13 @@ def _range_records(shard: Shard) -> List[int]:
 def part_name(name: str, part: int, parts: int) -> str:
     stem, dot, suffix = name.rpartition(".")
     return f"{stem}-{part:05d}-of-{parts:05d}{dot}{suffix}"
+
+
+def is_part_of(unit_name: str, shard_output: str) -> bool:
+    """Is unit_name the shard's output name or one of its parts (any split)?"""
+    stem, dot, suffix = shard_output.rpartition(".")
+    return unit_name == shard_output or re.fullmatch(rf"{re.escape(stem)}-\d{{5}}-of-\d{{5}}{re.escape(dot + suffix)}",
+                                                     unit_name) is not None
 
 
 def plan_units(shards: List[Shard], names: Dict[str, str], records_per_unit: int = RECORDS_PER_UNIT
@@ -119,8 +130,8 @@ def _stop_or_list(writer: UnitWriter, record: Record, strict: bool, reason: Opti
 
 def annotate_unit(nlp: Language, unit: WorkUnit, read: ReadOptions, settings: UnitSettings,
                   progress: Optional[Callable] = None) -> UnitResult:
-    """Read, annotate and write one unit; its output is complete under its final name when
-    this returns, and absent (temporary files removed) when it raises."""
+    """Read, annotate and write one unit; its files are complete under temporary names when this
+    returns (`result.files`, for the driver to rename), and absent when it raises."""
     started = time.perf_counter()
     shard = unit.shard
     writer = UnitWriter(Path(settings.folder), unit.output, settings.output_format, settings.keep_text)
@@ -151,21 +162,21 @@ def annotate_unit(nlp: Language, unit: WorkUnit, read: ReadOptions, settings: Un
         if writer.records_out + writer.errors != unit.records:
             raise RuntimeError(f"{shard.path} ({unit.output}): {unit.records} records in, but {writer.records_out} "
                                f"written and {writer.errors} errors")
-        writer.commit()
+        files = writer.close()
     except BaseException:
         writer.abandon()
         raise
     return UnitResult(unit.index, shard.path, shard.sha256, unit.output, unit.part, unit.parts, unit.records,
                       writer.records_out, writer.errors, words, round(time.perf_counter() - started, 3),
-                      writer.digests, writer.lines)
+                      writer.digests, writer.lines, files)
 
 
 def drop_repeated_ids(result: UnitResult, repeated: Dict[int, str], settings: UnitSettings
                       ) -> UnitResult:
-    """Ids of this (complete) unit that an earlier unit holds already ({digest: that unit's
-    output}): their rows leave this unit and become its errors, as a repeated id within a unit
-    does. Rare (an input that repeats ids across shards), so done where the driver is; digests
-    that only collide, with no id in common, change nothing."""
+    """Ids of this unit (committed, not yet recorded) that an earlier unit holds already
+    ({digest: that unit's output}): their rows leave this unit and become its errors, as a
+    repeated id within a unit does. Rare (an input that repeats ids across shards), so done where
+    the driver is; digests that only collide, with no id in common, change nothing."""
     folder = Path(settings.folder)
     earlier = set()
     for name in set(repeated.values()):
@@ -203,6 +214,9 @@ def drop_repeated_ids(result: UnitResult, repeated: Dict[int, str], settings: Un
     keep = [i for i, d in enumerate(result.id_digests) if d not in gone]
     result.id_digests = array("Q", (result.id_digests[i] for i in keep))
     result.id_lines = array("Q", (result.id_lines[i] for i in keep))
+    digests_partial = digests_path(folder, result.output).with_name(f".{result.output}.digests.dedup.partial")
+    digests_partial.write_bytes(result.id_digests.tobytes())
+    digests_partial.replace(digests_path(folder, result.output))
     result.records_out -= len(dropped)
     result.errors += len(dropped)
     return result

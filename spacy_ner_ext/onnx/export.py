@@ -123,12 +123,22 @@ def float_layers(graph_path: Path, keep_float: Sequence[str]) -> List[str]:
     graph = onnx.load(str(graph_path), load_external_data=False).graph
     kept = []
     for node in graph.node:
-        if node.op_type in ("MatMul", "Gemm"):
-            module = ".".join(part for part in node.name.strip("/").split("/")[:-1])
-            module = module.removeprefix("model.")  # the _LastHiddenState wrapper's attribute
-            if any(p.fullmatch(module) for p in patterns):
-                kept.append(node.name)
+        if node.op_type in ("MatMul", "Gemm") and any(p.fullmatch(module_name(node.name)) for p in patterns):
+            kept.append(node.name)
     return kept
+
+
+def module_name(node_name: str) -> str:
+    """The torch module a legacy-exported node belongs to. Scopes are attribute names, but a
+    called container's children repeat its name (/start_head/start_head.0/MatMul is start_head.0),
+    and the wrapper of the transformer adds model."""
+    parts: List[str] = []
+    for scope in node_name.strip("/").split("/")[:-1]:
+        if parts and scope.startswith(parts[-1] + "."):
+            parts[-1] = scope
+        else:
+            parts.append(scope)
+    return ".".join(parts).removeprefix("model.")
 
 
 def quantize_graph(source: Path, target: Path, keep_float: Sequence[str]) -> List[str]:

@@ -8,13 +8,14 @@ import torch
 
 
 def new_session(path: str, threads: int = 0):
-    """An onnxruntime CPU session; threads 0: onnxruntime's default (one per physical core)."""
+    """An onnxruntime CPU session; threads 0: as many as torch uses here (which follows
+    OMP_NUM_THREADS, as Ray sets it for each actor), not onnxruntime's one per physical core,
+    which N actors on one machine would multiply."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-    if threads:
-        options.intra_op_num_threads = threads
+    options.intra_op_num_threads = threads or torch.get_num_threads()
     return onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 

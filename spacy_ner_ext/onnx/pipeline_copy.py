@@ -14,8 +14,10 @@ import torch
 from spacy.language import Language
 
 from . import onnx_runtime_component  # noqa: F401  (registers the factory)
-from .export import export_scorer, export_targets, export_transformer, quantize_graph
+from .export import OnnxExportError, export_scorer, export_targets, export_transformer, quantize_graph
 
+# Float graphs agree with torch to about 1e-5; a hundred times that is no rounding any more.
+MAX_DIFFERENCE = 1e-3
 SAMPLE_TEXTS = ["Marie Curie moved to Paris in 1891 and worked at the University of Paris.", "Hello.",
                 "Apple and Google opened offices in New York , London and Berlin last year ."]
 
@@ -53,6 +55,9 @@ def _max_difference(session_path: Path, module, feeds: Dict[str, numpy.ndarray],
     if hasattr(expected, "last_hidden_state"):  # a Hugging Face ModelOutput
         expected = [expected.last_hidden_state]
     expected = [expected] if isinstance(expected, torch.Tensor) else list(expected)
+    if [o.shape for o in outputs] != [tuple(e.shape) for e in expected]:
+        raise OnnxExportError(f"{session_path.name}: the graph's outputs are shaped {[o.shape for o in outputs]}, "
+                              f"the torch module's {[tuple(e.shape) for e in expected]}: it cannot stand in for it")
     return max(float(numpy.abs(o - e.detach().numpy()).max()) for o, e in zip(outputs, expected))
 
 
@@ -89,6 +94,9 @@ def export_pipeline(nlp: Language, output: Path, int8: bool = False, keep_float:
                 feeds, args, module = {"tokens": tokens.numpy(), "types": types.numpy()}, (tokens, types), \
                     scorers[name]._model
             difference = _max_difference(float_path, module, feeds, args)
+            if not difference < MAX_DIFFERENCE:
+                raise OnnxExportError(f"{name}: the exported graph differs from the torch module by {difference:.2g} "
+                                      f"(more than {MAX_DIFFERENCE}): not kept")
             entry = {"float_max_abs_difference": difference}
             final = float_path
             if int8:

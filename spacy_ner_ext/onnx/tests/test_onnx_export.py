@@ -157,3 +157,12 @@ def test_export_onnx_names_a_contradiction_in_one_line(tmp_path):
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "--keep-float chooses the int8 graphs' float layers: give --int8 too" in lines[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_node_names_map_back_to_torch_module_names():
+    from spacy_ner_ext.onnx.export import module_name
+
+    assert module_name("/model/encoder/layer.0/output/dense/MatMul") == "encoder.layer.0.output.dense"
+    assert module_name("/start_head/start_head.0/MatMul") == "start_head.0"
+    assert module_name("/span_out/span_out.2/Gemm") == "span_out.2"
+    assert module_name("/span_from_start/MatMul") == "span_from_start"
