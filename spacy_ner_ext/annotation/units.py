@@ -9,6 +9,7 @@ writes it (`UnitWriter`: a temporary name, renamed when complete) and hands back
 every Ray actor call `annotate_unit`; only the driver renames a unit's files to their final names
 (a metadata operation: no row passes through it) and records it in the manifest.
 """
+import dataclasses
 import json
 import re
 import time
@@ -116,9 +117,12 @@ def plan_units(shards: List[Shard], names: Dict[str, str], records_per_unit: int
             count += records
         if current or not groups:
             groups.append((tuple(current), count))
+        # Each unit carries its own ranges only: a big shard's list of all would travel with every
+        # unit sent to a worker.
+        light = dataclasses.replace(shard, ranges=())
         for part, (ranges, records) in enumerate(groups):
             name = names[shard.path] if len(groups) == 1 else part_name(names[shard.path], part, len(groups))
-            units.append(WorkUnit(len(units), shard, ranges, name, part, len(groups), records))
+            units.append(WorkUnit(len(units), light, ranges, name, part, len(groups), records))
     return units
 
 
