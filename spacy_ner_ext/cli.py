@@ -17,6 +17,7 @@ from .corpus import FORMATS, read_docs, train_dev_split, write_conll, write_glin
 from .corpus.tags import SCHEMES
 from .errors import UserInputError
 from .evaluation.evaluate import evaluate_pipeline, load_examples, print_table, warn_if_no_shared_types
+from .annotation.units import RECORDS_PER_UNIT
 from .pipeline.loading import check_pipeline_exists, load_pipeline, use_gpu
 
 
@@ -686,7 +687,7 @@ def annotate_command(
     concurrency: int = typer.Option(1, min=1, help="Ray: pipeline actors"),
     num_cpus: float = typer.Option(1.0, min=0.01, help="Ray: CPUs per actor"),
     num_gpus: float = typer.Option(0.0, min=0.0, help="Ray: GPUs per actor"),
-    records_per_unit: int = typer.Option(5_000, min=1, help="A shard with more records is annotated (and written) "
+    records_per_unit: int = typer.Option(RECORDS_PER_UNIT, min=1, help="A shard with more records is annotated (and written) "
                                          "in parts of about this many, name-00000-of-000NN.jsonl, ...: the unit of work "
                                          "of a worker and of a resumed run"),
     summary_json: Optional[Path] = typer.Option(None, "--summary", dir_okay=False, help="Also write the counts and times as JSON here"),

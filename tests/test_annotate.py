@@ -310,3 +310,12 @@ def test_a_workers_failure_is_raised_in_input_order_after_the_units_before_it():
         for r in _in_input_order(iter(arrivals), [0, 1, 2, 3]):
             handed.append(r.index)
     assert handed == [0]
+
+
+def test_two_shards_that_would_write_one_output_are_named(tmp_path):
+    (tmp_path / "in").mkdir()
+    write_jsonl(tmp_path / "in" / "a.jsonl", [{"id": "1", "text": TEXTS[0]}])
+    (tmp_path / "in" / "a.txt").write_text(TEXTS[1] + "\n")
+    with pytest.raises(InputError, match=r"a.jsonl and .*a.txt would both be written to a.jsonl: rename one"):
+        run(tmp_path / "in", tmp_path / "out")
+    assert not (tmp_path / "out").exists()

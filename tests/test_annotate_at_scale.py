@@ -47,12 +47,13 @@ def units_done(output: Path) -> int:
         return 0
 
 
-def wait_until_mid_run(process, output: Path, seconds=600):
-    """Some units recorded, others being written."""
+def start_on_ray_until_mid_run(data: Path, output: Path, seconds=600, **popen):
+    """The command on a local Ray, returned once some units are recorded and others are being written."""
+    process = subprocess.Popen(annotate_command(data, output, *RAY), env=ENV, **popen)
     deadline = time.time() + seconds
     while time.time() < deadline and process.poll() is None:
         if units_done(output) >= 1 and list(output.glob(".*.partial")):
-            return
+            return process
         time.sleep(0.05)
     raise AssertionError(f"the run never reached the middle (return code {process.poll()})")
 
@@ -85,9 +86,7 @@ def test_ray_rows_equal_the_plain_runs_after_the_driver_is_killed_and_run_again(
     pytest.importorskip("ray")
     data, plain_out = plain
     out = tmp_path / "out"
-    process = subprocess.Popen(annotate_command(data, out, *RAY), env=ENV, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    wait_until_mid_run(process, out)
+    process = start_on_ray_until_mid_run(data, out, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert 1 <= units_done(out) < 12
@@ -103,9 +102,7 @@ def test_a_killed_actor_costs_its_unit_only_and_the_run_goes_on(plain, tmp_path)
     pytest.importorskip("ray")
     data, plain_out = plain
     out = tmp_path / "out"
-    process = subprocess.Popen(annotate_command(data, out, *RAY), env=ENV, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    wait_until_mid_run(process, out)
+    process = start_on_ray_until_mid_run(data, out, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     (victim, *_) = actor_pids()
     os.kill(victim, signal.SIGKILL)
     log = process.communicate(timeout=900)[0]

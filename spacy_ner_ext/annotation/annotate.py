@@ -56,8 +56,7 @@ def annotate(model: str, input_path: str, output: Path, read: ReadOptions, optio
     shard_paths = find_shards(input_path)
     root = input_root(input_path)
     names = {str(p): output_name(p, root, options.output_format) for p in shard_paths}
-    if len(set(names.values())) != len(names):
-        raise InputError(f"{input_path}: two input shards would write the same output name")
+    check_output_names(input_path, [(name, shard) for shard, name in names.items()])
     # Before anything is written: the output never replaces an input, nor becomes one next time.
     check_output_apart(input_path, shard_paths, output, list(names.values()))
     if output.exists() and not output.is_dir():
@@ -76,10 +75,8 @@ def annotate(model: str, input_path: str, output: Path, read: ReadOptions, optio
     ready = [time.perf_counter()]
     shards = [scan_shard(p, shard_format(p, read.format), shard_name(p, root)) for p in shard_paths]
     units = plan_units(shards, names, options.records_per_unit)
-    check_output_names(input_path, {u.output: u.shard.path for u in units})
-    if len({u.output for u in units}) != len(units):
-        raise InputError(f"{input_path}: a part of one shard would be written under another shard's output name: "
-                         "rename the shard")
+    # Again with the names of the parts, which only the scan could tell.
+    check_output_names(input_path, [(u.output, u.shard.path) for u in units])
     check_output_apart(input_path, shard_paths, output, [u.output for u in units])
     output.mkdir(parents=True, exist_ok=True)
     run = {"model": str(model), "labels": options.labels, "descriptions": options.descriptions,
@@ -89,9 +86,11 @@ def annotate(model: str, input_path: str, output: Path, read: ReadOptions, optio
     current = {u.output for u in units}
     # A shard that changed may split into other parts than last time: the old parts go, or a
     # reader globbing the folder would read their ids twice.
-    for name in [n for n in manifest.shards if n not in current and any(is_part_of(n, names[s.path]) for s in shards)]:
+    stale = [n for n in manifest.shards if n not in current and any(is_part_of(n, name) for name in names.values())]
+    for name in stale:
         remove_unit(output, name)
-        manifest.forget(name, output)
+    if stale:
+        manifest.forget(stale, output)
     done_indices = {u.index for u in units if manifest.is_complete(u.shard.sha256, u.output, output)}
     done = [u for u in units if u.index in done_indices]
     pending = [u for u in units if u.index not in done_indices]

@@ -52,13 +52,17 @@ class Manifest:
         done = self.shards.get(name)
         return bool(done) and done["sha256"] == sha256 and (folder / name).exists()
 
-    def forget(self, name: str, folder: Path) -> None:
-        self.shards.pop(name, None)
-        _atomic_write(folder / MANIFEST, json.dumps({"run": self.run, "shards": self.shards}, indent=1))
+    def forget(self, names: List[str], folder: Path) -> None:
+        for name in names:
+            self.shards.pop(name, None)
+        self._save(folder)
 
     def record(self, entry: Dict, folder: Path) -> None:
         # Keyed by output name, which stays the same whatever folder the command runs from.
         self.shards[entry["output"]] = entry
+        self._save(folder)
+
+    def _save(self, folder: Path) -> None:
         _atomic_write(folder / MANIFEST, json.dumps({"run": self.run, "shards": self.shards}, indent=1))
 
 
@@ -73,10 +77,14 @@ def written_paths(output: Path, names: List[str]) -> List[Path]:
     return paths
 
 
-def check_output_names(input_path: str, names: Dict[str, str]) -> None:
-    """One output file per unit ({output name: input shard}), none of them the manifest or the
-    errors file."""
-    for name, shard in names.items():
+def check_output_names(input_path: str, units: List[Tuple[str, str]]) -> None:
+    """One output file per unit ((output name, input shard) pairs), none of them the manifest or
+    the errors file."""
+    written: Dict[str, str] = {}
+    for name, shard in units:
+        if name in written:
+            raise InputError(f"{input_path}: {written[name]} and {shard} would both be written to {name}: rename one")
+        written[name] = shard
         if name in (MANIFEST, ERRORS):
             raise InputError(f"{shard}: its annotations would be written to {name}, the output folder's own "
                              "file of that name: rename the shard")
@@ -143,9 +151,7 @@ class UnitWriter:
         return record_id in self._seen
 
     def write(self, record: Record, entities: List[Dict]) -> None:
-        if record.id in self._seen:
-            self.error(record, f"duplicated id {record.id!r}: annotated once already")
-            return
+        """A record whose id this unit has not written yet (`has`)."""
         self._seen.add(record.id)
         self.digests.append(id_digest(record.id))
         self.lines.append(record.line)
@@ -271,13 +277,34 @@ def gather_errors(folder: Path, names: List[str]) -> int:
     return count
 
 
+def read_rows(path: Path) -> List[Dict]:
+    """The rows of a complete output unit, JSONL or Parquet."""
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return pq.read_table(str(path)).to_pylist()
+    return [json.loads(line) for line in path.open(encoding="utf8") if line.strip()]
+
+
+def write_rows(path: Path, rows: List[Dict], format: str, keep_text: bool) -> None:
+    """Rows as a unit holds them (`format`: jsonl or parquet)."""
+    if format == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.Table.from_pylist(rows, schema=output_schema(keep_text)), str(path))
+    else:
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf8")
+
+
 def ids_in_output(path: Path) -> List[str]:
-    """The ids of a complete output shard (to catch duplicates across a resumed run)."""
+    """The ids of a complete output unit (a unit written before there were digest files, and
+    the rare check of ids repeated across units)."""
     if path.suffix == ".parquet":
         import pyarrow.parquet as pq
 
         return [str(i) for i in pq.read_table(str(path), columns=["id"]).column("id").to_pylist()]
-    return [json.loads(line)["id"] for line in path.open(encoding="utf8") if line.strip()]
+    return [row["id"] for row in read_rows(path)]
 
 
 def _atomic_write(path: Path, text: str) -> None:

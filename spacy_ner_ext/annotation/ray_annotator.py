@@ -61,9 +61,8 @@ def connect(ray_address) -> None:
         try:
             ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
         except (ConnectionError, RuntimeError, ValueError) as err:
-            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise InputError(f"--ray {ray_address}: cannot start or reach Ray at {address or 'a new local Ray'} "
-                             f"({first})") from None
+                             f"({_first_line(err)})") from None
 
 
 def _init_failure(err: BaseException) -> str:
@@ -105,7 +104,7 @@ def annotate_on_ray(model: str, units: List[WorkUnit], read: ReadOptions, settin
     running: Dict = {}  # future -> (actor, unit)
     queue = deque(units)
     attempts: Dict[int, int] = {}
-    failed_starts = [0]
+    failed_starts = 0
     announced = False
     alive_since = time.monotonic()
 
@@ -150,8 +149,8 @@ def annotate_on_ray(model: str, units: List[WorkUnit], read: ReadOptions, settin
                         # package it lacks): that is no bad luck, and a new actor would fail alike.
                         raise InputError(f"--ray: a pipeline actor could not load {model}: "
                                          f"{_init_failure(err)}") from None
-                    failed_starts[0] += 1
-                    if failed_starts[0] > 3 * max(wanted, 1) + len(units):
+                    failed_starts += 1
+                    if failed_starts > 3 * wanted + len(units):
                         raise RuntimeError(f"--ray: pipeline actors keep dying as they start, the last: "
                                            f"{_first_line(err)}") from None
                     lost(actor, err)

@@ -3,8 +3,7 @@
 A unit is an input shard, or, for a shard of more than `records_per_unit` records, a run of its
 ranges: the shard's parts are written as `name-00000-of-00003.jsonl`, ... (a reader globbing the
 output folder in sorted order reads them in input order). The worker that annotates a unit
-writes it (`UnitWriter`: a temporary name, renamed when complete) and hands back a small
-`UnitResult`: counts, the temporary and final names of its files, and 8 bytes per written id
+writes it under temporary names (`UnitWriter`) and hands back a small `UnitResult`: counts, the temporary and final names of its files, and 8 bytes per written id
 (their digests, with which the driver finds an id repeated across units). The local run and
 every Ray actor call `annotate_unit`; only the driver renames a unit's files to their final names
 (a metadata operation: no row passes through it) and records it in the manifest.
@@ -21,7 +20,7 @@ from typing import Callable, Dict, List, Optional
 from spacy.language import Language
 
 from .guarded_pipe import pipe_guarded
-from .outputs import UnitWriter, digests_path, errors_path, id_digest, ids_in_output, output_schema
+from .outputs import UnitWriter, digests_path, errors_path, id_digest, ids_in_output, read_rows, write_rows
 from .pipeline import entities_of
 from .records import InputError, ReadOptions, Record, Shard, read_range
 
@@ -154,9 +153,9 @@ def annotate_unit(nlp: Language, unit: WorkUnit, read: ReadOptions, settings: Un
         for record, doc, failure in pipe_guarded(nlp, valid(), settings.batch_size, settings.n_process):
             if failure:
                 _stop_or_list(writer, record, settings.strict, failure)
+            elif writer.has(record.id):
+                _stop_or_list(writer, record, settings.strict, f"duplicated id {record.id!r}: annotated once already")
             else:
-                if settings.strict and writer.has(record.id):
-                    raise StrictStop(f"{record.shard}, line {record.line}: duplicated id {record.id!r}")
                 writer.write(record, entities_of(doc))
                 words += len(doc)
             if progress:
@@ -184,18 +183,11 @@ def drop_repeated_ids(result: UnitResult, repeated: Dict[int, str], settings: Un
     folder = Path(settings.folder)
     earlier = set()
     for name in set(repeated.values()):
-        earlier.update(i for i in ids_in_output(folder / name))
+        earlier.update(ids_in_output(folder / name))
     path = folder / result.output
-    if path.suffix == ".parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        rows = pq.read_table(str(path)).to_pylist()
-    else:
-        rows = [json.loads(line) for line in path.open(encoding="utf8") if line.strip()]
     line_of = dict(zip(result.id_digests, result.id_lines))
     kept, dropped = [], []
-    for row in rows:
+    for row in read_rows(path):
         (dropped if row["id"] in earlier else kept).append(row)
     if not dropped:
         return result
@@ -204,10 +196,7 @@ def drop_repeated_ids(result: UnitResult, repeated: Dict[int, str], settings: Un
         path.unlink()
         raise StrictStop(f"{result.input}, line {line_of[id_digest(first)]}: duplicated id {first!r}")
     partial = path.with_name(f".{path.name}.dedup.partial")
-    if path.suffix == ".parquet":
-        pq.write_table(pa.Table.from_pylist(kept, schema=output_schema(settings.keep_text)), str(partial))
-    else:
-        partial.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept), encoding="utf8")
+    write_rows(partial, kept, settings.output_format, settings.keep_text)
     with errors_path(folder, result.output).open("a", encoding="utf8") as errors:
         for row in dropped:
             errors.write(json.dumps({"shard": result.input, "line": line_of[id_digest(row["id"])], "id": row["id"],

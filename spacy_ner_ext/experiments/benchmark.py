@@ -54,23 +54,32 @@ def _use_device(gpu_id: int, threads: int) -> str:
     return f"cpu ({torch.get_num_threads()} threads)"
 
 
-def _read_texts(nlp, data: Path, max_words: int) -> List[Doc]:
+def read_references(vocab, data: Path, max_words: int = 0) -> List[Doc]:
+    """The annotated Docs of a .spacy file, the first ones up to max_words words (0: all)."""
     docs, n = [], 0
-    for ref in DocBin().from_disk(data).get_docs(nlp.vocab):
-        docs.append(Doc(nlp.vocab, words=[t.text for t in ref], spaces=[bool(t.whitespace_) for t in ref]))
+    for ref in DocBin().from_disk(data).get_docs(vocab):
+        docs.append(ref)
         n += len(ref)
         if max_words and n >= max_words:
             break
     return docs
 
 
-def _entity_scores(nlp, data: Path, predicted: List[Doc]) -> Dict:
+def plain_text_doc(vocab, reference: Doc) -> Doc:
+    """The reference's words and spaces alone: what a pipeline is given to annotate."""
+    return Doc(vocab, words=[t.text for t in reference], spaces=[bool(t.whitespace_) for t in reference])
+
+
+def _read_texts(nlp, data: Path, max_words: int) -> List[Doc]:
+    return [plain_text_doc(nlp.vocab, ref) for ref in read_references(nlp.vocab, data, max_words)]
+
+
+def _entity_scores(references: List[Doc], predicted: List[Doc]) -> Dict:
     """P, R, F of the timed run's entities against the data's own (when it has them): the speed
     and the accuracy of one and the same run."""
     from spacy.scorer import get_ner_prf
     from spacy.training import Example
 
-    references = [ref for ref, _ in zip(DocBin().from_disk(data).get_docs(nlp.vocab), predicted)]
     if not any(ref.has_annotation("ENT_IOB") for ref in references):
         return {}
     if not any(doc.ents for doc in predicted) and any(doc.spans for doc in predicted):
@@ -85,7 +94,8 @@ def inference_worker(model: str, data: str, batch_size: int, max_words: int, gpu
     started = time.perf_counter()
     nlp = spacy.load(model)
     load_seconds = time.perf_counter() - started
-    docs = _read_texts(nlp, Path(data), max_words)
+    references = read_references(nlp.vocab, Path(data), max_words)
+    docs = [plain_text_doc(nlp.vocab, ref) for ref in references]
     # One batch first: lazy initialisation (thread pools, allocator) is not throughput.
     list(nlp.pipe(docs[:batch_size], batch_size=batch_size))
     n_words = sum(len(d) for d in docs)
@@ -93,7 +103,7 @@ def inference_worker(model: str, data: str, batch_size: int, max_words: int, gpu
     predicted = list(nlp.pipe(docs, batch_size=batch_size))
     seconds = time.perf_counter() - started
     n_ents = sum(len(doc.ents) for doc in predicted)
-    return {**_entity_scores(nlp, Path(data), predicted),
+    return {**_entity_scores(references, predicted),
         "model": model, "pipeline": nlp.pipe_names, "device": device, "data": data,
         "batch_size": batch_size, "docs": len(docs), "words": n_words, "entities": n_ents,
         "seconds": round(seconds, 3), "words_per_second": round(n_words / seconds, 1),

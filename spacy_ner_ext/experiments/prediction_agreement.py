@@ -4,18 +4,17 @@ from pathlib import Path
 from typing import Dict
 
 import spacy
-from spacy.tokens import Doc, DocBin
+
+from .benchmark import plain_text_doc, read_references
 
 
 def entity_agreement(model_a: str, model_b: str, data: Path, batch_size: int = 64) -> Dict:
     """Counts of entities (start, end, label) both predict, only one predicts, the documents that
     differ, and the largest score difference over the entities both predict."""
     nlp_a, nlp_b = spacy.load(model_a), spacy.load(model_b)
-    references = list(DocBin().from_disk(data).get_docs(nlp_a.vocab))
-    texts = [Doc(nlp_a.vocab, words=[t.text for t in d], spaces=[bool(t.whitespace_) for t in d]) for d in references]
-    docs_a = nlp_a.pipe(texts, batch_size=batch_size)
-    docs_b = nlp_b.pipe([Doc(nlp_b.vocab, words=[t.text for t in d], spaces=[bool(t.whitespace_) for t in d])
-                         for d in references], batch_size=batch_size)
+    references = read_references(nlp_a.vocab, data)
+    docs_a = nlp_a.pipe([plain_text_doc(nlp_a.vocab, ref) for ref in references], batch_size=batch_size)
+    docs_b = nlp_b.pipe([plain_text_doc(nlp_b.vocab, ref) for ref in references], batch_size=batch_size)
     both = only_a = only_b = differing = 0
     score_difference = 0.0
     for a, b in zip(docs_a, docs_b):

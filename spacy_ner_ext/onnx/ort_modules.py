@@ -41,11 +41,12 @@ class OrtTransformer(OrtModule):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids=None, **_):
         from transformers.modeling_outputs import BaseModelOutput
 
-        feeds = {"input_ids": input_ids.cpu().numpy().astype(numpy.int64),
-                 "attention_mask": attention_mask.cpu().numpy().astype(numpy.int64)}
+        # copy=False: no copy per batch where the ids are int64 already (spacy-transformers' are).
+        feeds = {"input_ids": input_ids.cpu().numpy().astype(numpy.int64, copy=False),
+                 "attention_mask": attention_mask.cpu().numpy().astype(numpy.int64, copy=False)}
         if "token_type_ids" in self.input_names:
             feeds["token_type_ids"] = (numpy.zeros_like(feeds["input_ids"]) if token_type_ids is None
-                                       else token_type_ids.cpu().numpy().astype(numpy.int64))
+                                       else token_type_ids.cpu().numpy().astype(numpy.int64, copy=False))
         if feeds["input_ids"].size == 0:  # nothing to run: the graph's shapes need a token
             hidden = numpy.zeros((*feeds["input_ids"].shape, self.width), dtype=numpy.float32)
         else:
@@ -61,6 +62,6 @@ class OrtScorer(OrtModule):
     """In place of a component's scorer: (padded token vectors, type vectors) -> a tuple of logits."""
 
     def forward(self, tokens: torch.Tensor, types: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        outputs = self.session.run(None, {"tokens": tokens.detach().cpu().numpy().astype(numpy.float32),
-                                          "types": types.detach().cpu().numpy().astype(numpy.float32)})
+        feeds = {"tokens": tokens.detach().cpu().numpy(), "types": types.detach().cpu().numpy()}
+        outputs = self.session.run(None, {k: v.astype(numpy.float32, copy=False) for k, v in feeds.items()})
         return tuple(torch.from_numpy(o) for o in outputs)

@@ -14,7 +14,8 @@ import torch
 from spacy.language import Language
 
 from . import onnx_runtime_component  # noqa: F401  (registers the factory)
-from .export import OnnxExportError, export_scorer, export_targets, export_transformer, quantize_graph
+from .export import (OnnxExportError, export_scorer, export_targets, export_transformer, quantize_graph,
+                     scorer_inputs, transformer_inputs)
 
 # Float graphs agree with torch to about 1e-5; a hundred times that is no rounding any more.
 MAX_DIFFERENCE = 1e-3
@@ -40,16 +41,16 @@ def _scorer_input_widths(nlp: Language, scorers) -> Dict[str, tuple]:
     return seen
 
 
-def _max_difference(session_path: Path, module, feeds: Dict[str, numpy.ndarray], torch_args) -> float:
+def _max_difference(session_path: Path, module, inputs: Dict[str, torch.Tensor]) -> float:
     from .ort_modules import new_session
 
-    outputs = new_session(str(session_path)).run(None, feeds)
+    outputs = new_session(str(session_path)).run(None, {k: v.numpy() for k, v in inputs.items()})
     # Thinc leaves its torch modules in training mode between calls: dropout off for the reference.
     was_training = module.training
     module.eval()
     try:
         with torch.no_grad():
-            expected = module(*torch_args)
+            expected = module(*inputs.values())
     finally:
         module.train(was_training)
     if hasattr(expected, "last_hidden_state"):  # a Hugging Face ModelOutput
@@ -58,7 +59,7 @@ def _max_difference(session_path: Path, module, feeds: Dict[str, numpy.ndarray],
     if [o.shape for o in outputs] != [tuple(e.shape) for e in expected]:
         raise OnnxExportError(f"{session_path.name}: the graph's outputs are shaped {[o.shape for o in outputs]}, "
                               f"the torch module's {[tuple(e.shape) for e in expected]}: it cannot stand in for it")
-    return max(float(numpy.abs(o - e.detach().numpy()).max()) for o, e in zip(outputs, expected))
+    return max(float(numpy.abs(o - e.numpy()).max()) for o, e in zip(outputs, expected))
 
 
 def export_pipeline(nlp: Language, output: Path, int8: bool = False, keep_float: Sequence[str] = ()) -> Dict:
@@ -66,34 +67,20 @@ def export_pipeline(nlp: Language, output: Path, int8: bool = False, keep_float:
     the largest difference between each float graph and its torch module)."""
     transformer, scorers = export_targets(nlp)
     widths = _scorer_input_widths(nlp, scorers)
+    # (name, torch module, its export, inputs of other shapes than the export's to check it on:
+    # a dimension the trace froze shows there)
+    targets: List = [("transformer", transformer._model, export_transformer,
+                      lambda: transformer_inputs(transformer._model, 3, 13))]
+    targets += [(name, shim._model, lambda module, path, name=name: export_scorer(module, path, widths[name]),
+                 lambda name=name: scorer_inputs(widths[name], 3, 17, 5)) for name, shim in scorers.items()]
     info: Dict = {"int8": int8, "keep_float": list(keep_float), "graphs": {}}
     graphs: Dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        jobs: List = [("transformer", lambda p: export_transformer(transformer, p))]
-        jobs += [(name, lambda p, name=name: export_scorer(scorers[name], p, *widths[name])) for name in scorers]
-        for name, export in jobs:
+        for name, module, export, check_inputs in targets:
             float_path = tmp / f"{name}.float.onnx"
-            export(float_path)
-            # Checked on shapes other than the export's: a dimension frozen by the trace shows here.
-            if name == "transformer":
-                vocab = transformer._model.config.vocab_size
-                ids = torch.randint(0, vocab, (3, 13))
-                mask = torch.ones_like(ids)
-                mask[1, 9:] = 0
-                feeds = {"input_ids": ids.numpy(), "attention_mask": mask.numpy()}
-                args = (ids, mask)
-                from .ort_modules import new_session
-
-                if "token_type_ids" in [i.name for i in new_session(str(float_path)).get_inputs()]:
-                    feeds["token_type_ids"] = numpy.zeros_like(feeds["input_ids"])
-                    args = args + (torch.zeros_like(ids),)
-                module = transformer._model
-            else:
-                tokens, types = torch.randn(3, 17, widths[name][0]), torch.randn(5, widths[name][1])
-                feeds, args, module = {"tokens": tokens.numpy(), "types": types.numpy()}, (tokens, types), \
-                    scorers[name]._model
-            difference = _max_difference(float_path, module, feeds, args)
+            export(module, float_path)
+            difference = _max_difference(float_path, module, check_inputs())
             if not difference < MAX_DIFFERENCE:
                 raise OnnxExportError(f"{name}: the exported graph differs from the torch module by {difference:.2g} "
                                       f"(more than {MAX_DIFFERENCE}): not kept")

@@ -51,7 +51,7 @@ def test_keep_float_leaves_the_layers_it_names_float(tmp_path):
 
 
 def test_the_float_copy_predicts_what_the_torch_pipeline_predicts(exported):
-    name, folder, info, _ = exported
+    name, folder, _, _ = exported
     torch_docs = list(spacy.load(PIPELINES / name).pipe(TEXTS, batch_size=4))
     copy = spacy.load(folder / "float")
     assert copy.pipe_names[-1] == "onnx_runtime"
@@ -59,8 +59,6 @@ def test_the_float_copy_predicts_what_the_torch_pipeline_predicts(exported):
     assert sum(len(d.ents) for d in torch_docs) >= 3  # something to compare
     assert entities(onnx_docs) == entities(torch_docs)
     assert scores(onnx_docs) == scores(torch_docs)
-    # The graphs were checked against torch at export, on shapes other than the export's.
-    assert all(g["float_max_abs_difference"] < 1e-3 for g in info["graphs"].values())
     # The swapped-in modules are onnxruntime's, not torch's.
     from spacy_ner_ext.onnx.ort_modules import OrtModule
 
