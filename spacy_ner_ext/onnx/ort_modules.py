@@ -5,6 +5,7 @@ from typing import List, Tuple
 
 import numpy
 import torch
+from transformers.modeling_outputs import BaseModelOutput
 
 
 def new_session(path: str, threads: int = 0):
@@ -39,8 +40,6 @@ class OrtTransformer(OrtModule):
     """In place of the Hugging Face model that spacy-transformers calls with wordpiece ids."""
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids=None, **_):
-        from transformers.modeling_outputs import BaseModelOutput
-
         # copy=False: no copy per batch where the ids are int64 already (spacy-transformers' are).
         feeds = {"input_ids": input_ids.cpu().numpy().astype(numpy.int64, copy=False),
                  "attention_mask": attention_mask.cpu().numpy().astype(numpy.int64, copy=False)}
